@@ -1,0 +1,1 @@
+"""Thin Temporal wrappers around services/: one transaction or one gateway call each."""

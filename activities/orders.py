@@ -1,0 +1,51 @@
+"""Activities that write the order's read model; each is idempotent by its business key."""
+
+from temporalio import activity
+
+from db.engine import session_scope
+from db.types import utcnow
+from services import admission, fulfilment, payments
+from workflows.contracts import (
+    Admission,
+    Cancellation,
+    NewOrder,
+    PaymentAttempt,
+    PaymentCompleted,
+    PaymentFailed,
+    Transition,
+)
+
+
+class OrderActivities:
+    def __init__(self, database_url: str) -> None:
+        self._url = database_url
+
+    @activity.defn
+    def admit_order(self, new: NewOrder) -> Admission:
+        with session_scope(self._url) as session:
+            return admission.admit_order(session, new, utcnow())
+
+    @activity.defn
+    def begin_payment_attempt(self, attempt: PaymentAttempt) -> None:
+        with session_scope(self._url) as session:
+            payments.begin_attempt(session, attempt)
+
+    @activity.defn
+    def complete_payment(self, done: PaymentCompleted) -> None:
+        with session_scope(self._url) as session:
+            payments.complete(session, done)
+
+    @activity.defn
+    def fail_payment(self, failed: PaymentFailed) -> None:
+        with session_scope(self._url) as session:
+            payments.fail(session, failed)
+
+    @activity.defn
+    def record_transition(self, transition: Transition) -> None:
+        with session_scope(self._url) as session:
+            fulfilment.apply(session, transition)
+
+    @activity.defn
+    def cancel_order(self, cancellation: Cancellation) -> None:
+        with session_scope(self._url) as session:
+            fulfilment.cancel(session, cancellation)

@@ -1,0 +1,70 @@
+"""Settings of every process, read from ORDER_ENGINE_* variables and a .env file."""
+
+import re
+import warnings
+from datetime import timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-secret-change-me-0123456789abcdef"
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+
+
+def parse_duration(value: object) -> object:
+    """Accept seconds (`90`) or a number with a unit (`30m`, `3d`), as API.md promises."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError(f"not a duration: {value!r} (use seconds or 30s, 30m, 3h, 3d)")
+        return timedelta(seconds=float(match[1]) * _UNITS[match[2] or "s"])
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDER_ENGINE_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///var/order-engine.db"
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "order-engine"
+    jwt_secret: str = DEV_JWT_SECRET
+    payment_gateway: Literal["sandbox", "stripe"] = "sandbox"
+    stripe_api_key: str = ""
+    stripe_webhook_secret: str = ""
+    smtp_url: str = ""
+    tax_rate: Decimal = Field(default=Decimal("0"), ge=0, lt=1)
+    platform_fee_rate: Decimal = Field(default=Decimal("0.05"), ge=0, lt=1)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    payment_timeout: Duration = timedelta(minutes=30)
+    bank_transfer_timeout: Duration = timedelta(days=3)
+    ship_timeout: Duration = timedelta(days=7)
+    delivery_timeout: Duration = timedelta(days=14)
+    escrow_hold: Duration = timedelta(days=3)
+    refund_review_reminder: Duration = timedelta(days=2)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    webhook_allow_loopback: bool = False
+    # How long POST /api/payments/ waits for the outcome before answering `processing`.
+    payment_answer_wait: Duration = timedelta(seconds=5)
+
+    def warn_if_insecure(self) -> None:
+        if self.jwt_secret == DEV_JWT_SECRET:
+            warnings.warn(
+                "ORDER_ENGINE_JWT_SECRET is the development default; set it in production",
+                stacklevel=2,
+            )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Tables, engine and sessions, the same code on SQLite and PostgreSQL."""

@@ -1,0 +1,19 @@
+"""Alembic environment: the URL comes from the caller's config or from Settings."""
+
+from alembic import context
+
+from config import get_settings
+from db.engine import get_engine
+from db.tables import Base
+
+url = context.config.get_main_option("sqlalchemy.url") or get_settings().database_url
+
+with get_engine(url).connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

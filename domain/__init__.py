@@ -1,0 +1,1 @@
+"""Pure rules of the marketplace: no I/O, safe to import inside workflows."""

@@ -1,0 +1,1 @@
+"""Payment, invoice, order, listing and notification code; synchronous, one transaction per call."""

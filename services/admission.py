@@ -1,0 +1,129 @@
+"""Creating an order: stock reservation, order row, draft invoice and first timeline line,
+all in one transaction, so none of them can exist without the others."""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import case, update
+from sqlalchemy.orm import Session
+
+from db.tables import Invoice, Listing, Order
+from domain.totals import Totals, order_totals
+from services.counters import yearly_number
+from services.timeline import record
+from workflows.contracts import Admission, NewOrder, Transition
+
+
+def admit_order(session: Session, new: NewOrder, now: datetime) -> Admission:
+    existing = session.get(Order, new.order_id)
+    if existing is not None:
+        # A retried activity: the first run already did everything.
+        return admission_of(existing)
+    listing = session.get(Listing, new.listing_id)
+    if listing is None or listing.status == "inactive":
+        return Admission(accepted=False, reason="listing_unavailable")
+    if listing.seller_id == new.buyer_id:
+        return Admission(accepted=False, reason="cannot_buy_own_listing")
+    reserved = _reserve_stock(session, new.listing_id, new.quantity)
+    if reserved is None:
+        return Admission(accepted=False, reason="out_of_stock")
+    unit_price, shipping_fee = reserved
+    totals = order_totals(unit_price, new.quantity, shipping_fee, new.tax_rate)
+    order = _insert_order(session, new, listing, totals, unit_price, now)
+    order.invoice_id = _insert_invoice(session, order, now).id
+    record(session, order, Transition(order_id=order.id, status="pending", event="created",
+                                      actor=new.buyer_id, at=now))
+    return admission_of(order)
+
+
+def _reserve_stock(session: Session, listing_id: str, quantity: int) -> tuple[Decimal, Decimal] | None:
+    """Take the units in one conditional UPDATE: two buyers can never get the last car."""
+    row = session.execute(
+        update(Listing)
+        .where(
+            Listing.id == listing_id,
+            Listing.status == "active",
+            Listing.quantity_available >= quantity,
+        )
+        .values(
+            quantity_available=Listing.quantity_available - quantity,
+            status=case((Listing.quantity_available == quantity, "sold_out"), else_=Listing.status),
+        )
+        .returning(Listing.unit_price, Listing.shipping_fee)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def _insert_order(session: Session, new: NewOrder, listing: Listing, totals: Totals,
+                  unit_price: Decimal, now: datetime) -> Order:
+    order = Order(
+        id=new.order_id,
+        order_number=yearly_number(session, "ORD", now.year),
+        buyer_id=new.buyer_id,
+        seller_id=listing.seller_id,
+        listing_id=listing.id,
+        order_type=listing.listing_type,
+        item_name=listing.title,
+        description=listing.description,
+        quantity=new.quantity,
+        unit_price=unit_price,
+        subtotal=totals.subtotal,
+        discount=totals.discount,
+        tax=totals.tax,
+        shipping=totals.shipping,
+        total_amount=totals.total_amount,
+        currency=listing.currency,
+        shipping_address=new.shipping_address.model_dump(),
+        billing_address=new.billing_address.model_dump() if new.billing_address else None,
+        buyer_notes=new.buyer_notes,
+        status="pending",
+        refunded_amount=Decimal("0"),
+        created_at=now,
+        workflow_id=f"order-{new.order_id}",
+    )
+    session.add(order)
+    session.flush()
+    return order
+
+
+def _insert_invoice(session: Session, order: Order, now: datetime) -> Invoice:
+    invoice = Invoice(
+        id=str(uuid.uuid4()),
+        order_id=order.id,
+        invoice_number=yearly_number(session, "INV", now.year),
+        invoice_date=now.date(),
+        due_date=now.date(),
+        status="draft",
+        line_items=[
+            {
+                "description": order.item_name,
+                "quantity": order.quantity,
+                "unit_price": str(order.unit_price),
+                "amount": str(order.subtotal),
+            }
+        ],
+        terms="Due on receipt",
+        subtotal=order.subtotal,
+        discount=order.discount,
+        tax=order.tax,
+        shipping=order.shipping,
+        total=order.total_amount,
+        amount_paid=Decimal("0"),
+        amount_due=order.total_amount,
+        currency=order.currency,
+    )
+    session.add(invoice)
+    return invoice
+
+
+def admission_of(order: Order) -> Admission:
+    return Admission(
+        accepted=True,
+        order_number=order.order_number,
+        buyer_id=order.buyer_id,
+        seller_id=order.seller_id,
+        total_amount=order.total_amount,
+        currency=order.currency,
+    )

@@ -1,0 +1,55 @@
+"""Shipping, delivery and cancellation of an order, as the workflow decides them."""
+
+from sqlalchemy import case, update
+from sqlalchemy.orm import Session
+
+from db.tables import Invoice, Listing, Order, Payment
+from services.timeline import lock_order, record
+from workflows.contracts import Cancellation, Transition
+
+
+def apply(session: Session, transition: Transition) -> None:
+    order = lock_order(session, transition.order_id)
+    if transition.tracking_number is not None:
+        order.tracking_number = transition.tracking_number
+        order.tracking_url = transition.tracking_url
+        order.carrier = transition.carrier
+    record(session, order, transition)
+
+
+def cancel(session: Session, cancellation: Cancellation) -> None:
+    order = lock_order(session, cancellation.order_id)
+    if order.status == "cancelled":
+        return
+    _release_stock(session, order)
+    payment = session.get(Payment, order.payment_id) if order.payment_id else None
+    if cancellation.refund is not None and payment is not None:
+        payment.status = "refunded"
+        payment.refunded_amount = cancellation.refunded_amount
+        order.refunded_amount = cancellation.refunded_amount
+    invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
+    if invoice is not None and invoice.status != "paid":
+        invoice.status = "cancelled"
+    if payment is not None and payment.status in ("pending", "processing", "failed"):
+        payment.status = "cancelled"
+    order.cancel_reason = cancellation.reason
+    note = cancellation.reason
+    if cancellation.refund is not None:
+        note = f"{note}; refunded {cancellation.refunded_amount} {order.currency}"
+    record(session, order, Transition(order_id=order.id, status="cancelled", event="cancelled",
+                                      actor=cancellation.actor, at=cancellation.at, note=note))
+
+
+def _release_stock(session: Session, order: Order) -> None:
+    if order.stock_released:
+        return
+    session.execute(
+        update(Listing)
+        .where(Listing.id == order.listing_id)
+        .values(
+            quantity_available=Listing.quantity_available + order.quantity,
+            status=case((Listing.status == "sold_out", "active"), else_=Listing.status),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    order.stock_released = True

@@ -1,0 +1,11 @@
+"""Payment gateways behind one interface."""
+
+from config import Settings
+from services.gateways.base import PaymentGateway
+from services.gateways.sandbox import SandboxGateway
+
+
+def build_gateway(settings: Settings) -> PaymentGateway:
+    if settings.payment_gateway == "sandbox":
+        return SandboxGateway(settings.database_url)
+    raise ValueError(f"payment gateway {settings.payment_gateway!r} is not available yet")

@@ -1,0 +1,137 @@
+"""The sandbox gateway: answers Stripe's test tokens and keeps a durable book of what it did.
+
+Every call is keyed by its idempotency key, like a real gateway: the same key never charges or
+refunds twice, and the book lets tests count exactly how much money moved.
+"""
+
+import hashlib
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from db.engine import session_scope
+from db.tables import SandboxOperation
+from services.gateways.base import GatewayUnavailable, PaymentDeclined
+from workflows.contracts import ChargeRequest, ChargeResult, RefundRequest, RefundResult
+
+SUCCEEDING_TOKENS = frozenset({"tok_visa", "tok_mastercard"})
+DECLINES = {
+    "tok_chargeDeclined": ("card_declined", "Your card was declined."),
+    "tok_chargeDeclinedInsufficientFunds": ("insufficient_funds", "Your card has insufficient funds."),
+}
+FLAKY_TOKEN = "tok_processingError"
+FLAKY_FAILURES = 2
+
+
+class SandboxGateway:
+    name = "sandbox"
+
+    def __init__(self, database_url: str) -> None:
+        self._url = database_url
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        with session_scope(self._url) as session:
+            op = session.get(SandboxOperation, request.idempotency_key, with_for_update=True)
+            if op is None:
+                op = SandboxOperation(
+                    idempotency_key=request.idempotency_key,
+                    kind="charge",
+                    token=request.card_token,
+                    amount=request.amount,
+                    currency=request.currency,
+                    status="new",
+                    calls=0,
+                )
+                session.add(op)
+            _check_same_request(op, "charge", request.amount, request.currency)
+            op.calls += 1
+            if op.status == "succeeded":
+                return _charge_result(op)
+            outcome = _decide(request.card_token, op.calls)
+            if outcome == "transient":
+                op.status = "errored"
+            elif outcome is None:
+                op.status = "succeeded"
+                op.transaction_id = _gateway_id("ch", request.idempotency_key)
+            else:
+                op.status = "declined"
+        # The transaction is committed before answering, so a crash after this line still
+        # leaves the charge on the book and the retry finds it.
+        if outcome == "transient":
+            raise GatewayUnavailable("sandbox processing error, try again")
+        if outcome is not None:
+            raise PaymentDeclined(*outcome)
+        return _charge_result(op)
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        with session_scope(self._url) as session:
+            op = session.get(SandboxOperation, request.idempotency_key, with_for_update=True)
+            if op is None:
+                charge = session.scalars(
+                    select(SandboxOperation).where(
+                        SandboxOperation.transaction_id == request.transaction_id,
+                        SandboxOperation.kind == "charge",
+                    )
+                ).first()
+                if charge is None or charge.status != "succeeded":
+                    raise PaymentDeclined("charge_not_found", "No such charge to refund.")
+                op = SandboxOperation(
+                    idempotency_key=request.idempotency_key,
+                    kind="refund",
+                    amount=request.amount,
+                    currency=request.currency,
+                    status="succeeded",
+                    calls=0,
+                    charge_id=request.transaction_id,
+                    transaction_id=_gateway_id("re", request.idempotency_key),
+                )
+                session.add(op)
+            _check_same_request(op, "refund", request.amount, request.currency)
+            op.calls += 1
+            return RefundResult(
+                refund_id=op.transaction_id or "",
+                gateway_response={
+                    "id": op.transaction_id,
+                    "object": "refund",
+                    "charge": op.charge_id,
+                    "amount": str(op.amount),
+                    "status": "succeeded",
+                },
+            )
+
+
+def _decide(token: str, call_number: int) -> tuple[str, str] | str | None:
+    """None for success, "transient" for a retryable error, else the decline (code, message)."""
+    if token in SUCCEEDING_TOKENS:
+        return None
+    if token in DECLINES:
+        return DECLINES[token]
+    if token == FLAKY_TOKEN:
+        return "transient" if call_number <= FLAKY_FAILURES else None
+    return ("invalid_card_token", f"No such token: {token!r}.")
+
+
+def _check_same_request(op: SandboxOperation, kind: str, amount: Decimal, currency: str) -> None:
+    if op.kind != kind or op.amount != amount or op.currency != currency:
+        # What Stripe answers when a key is reused with other parameters.
+        raise PaymentDeclined(
+            "idempotency_key_reused", "Keys for idempotent requests can only be used once."
+        )
+
+
+def _charge_result(op: SandboxOperation) -> ChargeResult:
+    return ChargeResult(
+        transaction_id=op.transaction_id or "",
+        gateway_response={
+            "id": op.transaction_id,
+            "object": "charge",
+            "amount": str(op.amount),
+            "currency": op.currency.lower(),
+            "status": "succeeded",
+            "source": op.token,
+        },
+    )
+
+
+def _gateway_id(prefix: str, idempotency_key: str) -> str:
+    return f"{prefix}_sandbox_{hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]}"

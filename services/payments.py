@@ -1,0 +1,75 @@
+"""The payment records: an attempt starts, completes (order confirmed, invoice paid) or fails."""
+
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+from db.tables import Invoice, Payment
+from services.timeline import lock_order, record
+from workflows.contracts import PaymentAttempt, PaymentCompleted, PaymentFailed, Transition
+
+
+def begin_attempt(session: Session, attempt: PaymentAttempt) -> None:
+    order = lock_order(session, attempt.order_id)
+    payment = session.get(Payment, attempt.payment_id)
+    if payment is None:
+        payment = Payment(
+            id=attempt.payment_id,
+            order_id=attempt.order_id,
+            payment_method=attempt.payment_method,
+            amount=attempt.amount,
+            currency=attempt.currency,
+            status="processing",
+            gateway=attempt.gateway,
+            reference_number=order.order_number,
+            attempts=0,
+            refunded_amount=Decimal("0"),
+        )
+        session.add(payment)
+    if payment.attempts < attempt.attempt:
+        payment.attempts = attempt.attempt
+        payment.payment_method = attempt.payment_method
+        payment.status = "processing"
+        payment.error_code = payment.error_message = None
+    order.payment_id = payment.id
+
+
+def complete(session: Session, done: PaymentCompleted) -> None:
+    order = lock_order(session, done.order_id)
+    payment = session.get(Payment, done.payment_id)
+    if payment is None:
+        raise LookupError(f"payment {done.payment_id} does not exist")
+    payment.status = "completed"
+    payment.transaction_id = done.transaction_id
+    payment.gateway_response = done.gateway_response
+    payment.processed_at = payment.processed_at or done.at
+    payment.error_code = payment.error_message = None
+    order.payment_id = payment.id
+    invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
+    if invoice is not None and invoice.status != "paid":
+        invoice.status = "paid"
+        invoice.amount_paid = invoice.total
+        invoice.amount_due = Decimal("0")
+        invoice.paid_at = done.at
+        invoice.sent_at = invoice.sent_at or done.at
+    record(session, order, Transition(order_id=order.id, status="confirmed", event="confirmed",
+                                      actor=done.actor, at=done.at,
+                                      note=f"paid by {payment.payment_method}"))
+
+
+def fail(session: Session, failed: PaymentFailed) -> None:
+    order = lock_order(session, failed.order_id)
+    payment = session.get(Payment, failed.payment_id)
+    if payment is None:
+        raise LookupError(f"payment {failed.payment_id} does not exist")
+    if payment.attempts == failed.attempt:
+        payment.status = "failed"
+        payment.error_code = failed.error_code
+        payment.error_message = failed.error_message
+        payment.processed_at = failed.at
+    record(
+        session,
+        order,
+        Transition(order_id=order.id, status=order.status, event="payment_failed",
+                   actor="system", at=failed.at, note=failed.error_code),
+        key=f"payment_failed:{failed.payment_id}:{failed.attempt}",
+    )

@@ -1,0 +1,44 @@
+"""An order's timeline and the status change it records, written once per event key."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.tables import Order, OrderEvent
+from services.notifications import MESSAGES, notify_order_event
+from workflows.contracts import Transition
+
+_STAMPS = {
+    "confirmed": "confirmed_at",
+    "shipped": "shipped_at",
+    "delivered": "delivered_at",
+    "cancelled": "cancelled_at",
+}
+
+
+def lock_order(session: Session, order_id: str) -> Order:
+    order = session.get(Order, order_id, with_for_update=True)
+    if order is None:
+        raise LookupError(f"order {order_id} does not exist")
+    return order
+
+
+def record(session: Session, order: Order, transition: Transition, key: str | None = None) -> bool:
+    """Write the event and its status change; False when this key was written before."""
+    key = key or transition.event
+    seen = session.scalar(
+        select(OrderEvent.id).where(OrderEvent.order_id == order.id, OrderEvent.key == key)
+    )
+    if seen is not None:
+        return False
+    if order.status != transition.status:
+        order.status = transition.status
+        stamp = _STAMPS.get(transition.status)
+        if stamp:
+            setattr(order, stamp, transition.at)
+    session.add(
+        OrderEvent(order_id=order.id, key=key, at=transition.at, event=transition.event,
+                   status=transition.status, actor=transition.actor, note=transition.note)
+    )
+    if transition.event in MESSAGES:
+        notify_order_event(session, order, transition.event, key, transition.at)
+    return True

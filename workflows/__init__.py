@@ -1,0 +1,1 @@
+"""Orchestration only: no I/O here, activities do the work."""

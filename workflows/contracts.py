@@ -1,0 +1,186 @@
+"""The payloads every side exchanges: API → workflow, workflow → activities, and back.
+
+They travel through the pydantic data converter, so Decimal stays Decimal end to end.
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TASK_QUEUE = "order-engine"
+CARD_METHODS = ("credit_card", "debit_card", "paypal", "stripe", "other")
+DECLINE_CODES = ("card_declined", "insufficient_funds", "invalid_card_token", "expired_card")
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Address(Contract):
+    name: str = Field(min_length=1, max_length=200)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    state: str | None = Field(default=None, max_length=100)
+    postal_code: str = Field(min_length=1, max_length=20)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class OrderTimeouts(Contract):
+    payment: timedelta
+    ship: timedelta
+    delivery: timedelta
+
+
+class NewOrder(Contract):
+    order_id: str
+    buyer_id: str
+    listing_id: str
+    quantity: int = Field(ge=1)
+    shipping_address: Address
+    billing_address: Address | None = None
+    buyer_notes: str | None = None
+    tax_rate: Decimal
+
+
+class OrderInput(Contract):
+    order: NewOrder
+    timeouts: OrderTimeouts
+    gateway: str
+
+
+class Admission(Contract):
+    """What came of creating the order row and reserving its stock."""
+
+    accepted: bool
+    reason: Literal["out_of_stock", "listing_unavailable", "cannot_buy_own_listing"] | None = None
+    order_number: str | None = None
+    buyer_id: str = ""
+    seller_id: str = ""
+    total_amount: Decimal = Decimal("0.00")
+    currency: str = ""
+
+
+class PayCommand(Contract):
+    payment_id: str
+    payment_method: str
+    card_token: str | None = None
+    actor: str
+
+
+class OfflinePaymentCommand(Contract):
+    payment_id: str
+    actor: str
+
+
+class ShipCommand(Contract):
+    tracking_number: str
+    tracking_url: str | None = None
+    carrier: str | None = None
+    actor: str
+
+
+class DeliverCommand(Contract):
+    actor: str
+
+
+class CancelCommand(Contract):
+    reason: str
+    actor: str
+    role: Literal["buyer", "seller", "admin", "system"]
+
+
+class PaymentOutcome(Contract):
+    payment_id: str
+    status: Literal["processing", "completed", "failed"]
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class OrderResult(Contract):
+    status: str
+    reason: str | None = None
+
+
+# Activity inputs and outputs
+
+
+class PaymentAttempt(Contract):
+    order_id: str
+    payment_id: str
+    payment_method: str
+    gateway: str
+    amount: Decimal
+    currency: str
+    attempt: int
+
+
+class ChargeRequest(Contract):
+    payment_id: str
+    idempotency_key: str
+    amount: Decimal
+    currency: str
+    card_token: str
+    description: str
+
+
+class ChargeResult(Contract):
+    transaction_id: str
+    gateway_response: dict[str, Any]
+
+
+class PaymentCompleted(Contract):
+    order_id: str
+    payment_id: str
+    transaction_id: str | None
+    gateway_response: dict[str, Any] | None
+    actor: str
+    at: datetime
+
+
+class PaymentFailed(Contract):
+    order_id: str
+    payment_id: str
+    attempt: int
+    error_code: str
+    error_message: str
+    at: datetime
+
+
+class RefundRequest(Contract):
+    payment_id: str
+    idempotency_key: str
+    transaction_id: str
+    amount: Decimal
+    currency: str
+
+
+class RefundResult(Contract):
+    refund_id: str
+    gateway_response: dict[str, Any]
+
+
+class Transition(Contract):
+    """One step of the order, projected into the read model with its timeline line."""
+
+    order_id: str
+    status: str
+    event: str
+    actor: str
+    at: datetime
+    note: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    carrier: str | None = None
+
+
+class Cancellation(Contract):
+    order_id: str
+    reason: str
+    actor: str
+    at: datetime
+    refund: RefundResult | None = None
+    refunded_amount: Decimal = Decimal("0.00")

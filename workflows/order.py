@@ -1,0 +1,306 @@
+"""OrderWorkflow: one order from creation to delivery or cancellation.
+
+Every transition runs under one lock, so a cancel that arrives while a charge is in flight
+waits for the charge's outcome and then refunds it, instead of racing it.
+"""
+
+import asyncio
+from datetime import timedelta
+from decimal import Decimal
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.gateway import GatewayActivities
+    from activities.orders import OrderActivities
+    from domain.order_states import InvalidTransition, OrderAction, OrderStatus, Role, next_status
+    from workflows import search_attributes as sa
+    from workflows.contracts import (
+        DECLINE_CODES,
+        Admission,
+        CancelCommand,
+        Cancellation,
+        ChargeRequest,
+        DeliverCommand,
+        OfflinePaymentCommand,
+        OrderInput,
+        OrderResult,
+        PayCommand,
+        PaymentAttempt,
+        PaymentCompleted,
+        PaymentFailed,
+        PaymentOutcome,
+        RefundRequest,
+        ShipCommand,
+        Transition,
+    )
+
+DB_STEP = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=200),
+                                maximum_interval=timedelta(seconds=30)),
+}
+# No attempt limit: the same idempotency key goes to the gateway until it answers, so an
+# unanswered charge is never forgotten and never made twice.
+GATEWAY_STEP = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=500),
+                                backoff_coefficient=2.0,
+                                maximum_interval=timedelta(minutes=1)),
+}
+SYSTEM = "system"
+
+
+def invalid_transition(error: InvalidTransition) -> ApplicationError:
+    return ApplicationError(str(error), type="invalid_transition", non_retryable=True)
+
+
+@workflow.defn
+class OrderWorkflow:
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._admission: Admission | None = None
+        self._status: OrderStatus | None = None
+        self._charging = False
+        self._attempts: dict[str, int] = {}
+        self._paid: PaymentCompleted | None = None
+
+    @workflow.run
+    async def run(self, params: OrderInput) -> OrderResult:
+        self._params = params
+        self._order_id = params.order.order_id
+        self._admission = await workflow.execute_activity_method(
+            OrderActivities.admit_order, params.order, **DB_STEP
+        )
+        if not self._admission.accepted:
+            workflow.upsert_search_attributes([sa.ORDER_STATUS.value_set("rejected")])
+            return OrderResult(status="rejected", reason=self._admission.reason)
+        self._status = OrderStatus.PENDING
+        self._publish()
+        timeouts = {
+            OrderStatus.PENDING: params.timeouts.payment,
+            OrderStatus.CONFIRMED: params.timeouts.ship,
+            OrderStatus.SHIPPED: params.timeouts.delivery,
+        }
+        while self._status in timeouts:
+            waiting_in = self._status
+            try:
+                await workflow.wait_condition(
+                    lambda: self._status != waiting_in, timeout=timeouts[waiting_in]
+                )
+            except TimeoutError:
+                await self._on_timeout(waiting_in)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return OrderResult(status=self._status.value)
+
+    @workflow.query
+    def status(self) -> str | None:
+        return self._status.value if self._status else None
+
+    @workflow.update
+    async def admitted(self) -> Admission:
+        """Answers once the order row exists (or was refused): the API's create waits on it."""
+        await workflow.wait_condition(lambda: self._admission is not None)
+        assert self._admission is not None
+        return self._admission
+
+    # Payment
+
+    @workflow.update
+    async def pay(self, command: PayCommand) -> PaymentOutcome:
+        async with self._lock:
+            self._check(OrderAction.PAY)
+            return await self._charge(command)
+
+    @pay.validator
+    def _validate_pay(self, command: PayCommand) -> None:
+        self._check(OrderAction.PAY)
+
+    @workflow.update
+    async def confirm_offline_payment(self, command: OfflinePaymentCommand) -> str:
+        async with self._lock:
+            self._check(OrderAction.CONFIRM)
+            await self._begin_attempt(command.payment_id, "bank_transfer", "offline")
+            await self._complete(PaymentCompleted(
+                order_id=self._order_id, payment_id=command.payment_id, transaction_id=None,
+                gateway_response=None, actor=command.actor, at=workflow.now()))
+            return self._status_value()
+
+    @confirm_offline_payment.validator
+    def _validate_confirm(self, command: OfflinePaymentCommand) -> None:
+        self._check(OrderAction.CONFIRM)
+
+    # Fulfilment
+
+    @workflow.update
+    async def ship(self, command: ShipCommand) -> str:
+        async with self._lock:
+            self._check(OrderAction.SHIP)
+            await self._transition(OrderStatus.SHIPPED, Transition(
+                order_id=self._order_id, status="shipped", event="shipped", actor=command.actor,
+                at=workflow.now(), note=command.carrier, tracking_number=command.tracking_number,
+                tracking_url=command.tracking_url, carrier=command.carrier))
+            return self._status_value()
+
+    @ship.validator
+    def _validate_ship(self, command: ShipCommand) -> None:
+        self._check(OrderAction.SHIP)
+
+    @workflow.update
+    async def deliver(self, command: DeliverCommand) -> str:
+        async with self._lock:
+            self._check(OrderAction.DELIVER)
+            await self._deliver(command.actor, note=None)
+            return self._status_value()
+
+    @deliver.validator
+    def _validate_deliver(self, command: DeliverCommand) -> None:
+        self._check(OrderAction.DELIVER)
+
+    @workflow.update
+    async def cancel(self, command: CancelCommand) -> str:
+        async with self._lock:
+            self._check(OrderAction.CANCEL, Role(command.role))
+            await self._cancel(command.reason, command.actor)
+            return self._status_value()
+
+    @cancel.validator
+    def _validate_cancel(self, command: CancelCommand) -> None:
+        self._check(OrderAction.CANCEL, Role(command.role))
+
+    # Steps
+
+    def _check(self, action: OrderAction, role: Role = Role.SYSTEM) -> None:
+        if self._status is None:
+            raise ApplicationError("the order is not created yet", type="invalid_transition",
+                                   non_retryable=True)
+        if self._charging and action is OrderAction.PAY:
+            raise ApplicationError("a payment for this order is already in progress",
+                                   type="payment_in_progress", non_retryable=True)
+        try:
+            next_status(self._status, action, role)
+        except InvalidTransition as error:
+            raise invalid_transition(error) from None
+
+    def _status_value(self) -> str:
+        assert self._status is not None
+        return self._status.value
+
+    async def _on_timeout(self, waited_in: OrderStatus) -> None:
+        async with self._lock:
+            if self._status != waited_in:
+                return  # a handler moved the order on while the timer fired
+            if waited_in is OrderStatus.PENDING:
+                await self._cancel("payment_timeout", SYSTEM)
+            elif waited_in is OrderStatus.CONFIRMED:
+                await self._cancel("seller_did_not_ship", SYSTEM)
+            else:
+                await self._deliver(SYSTEM, note="delivery_timeout")
+
+    async def _charge(self, command: PayCommand) -> PaymentOutcome:
+        assert self._admission is not None
+        self._charging = True
+        try:
+            attempt = await self._begin_attempt(command.payment_id, command.payment_method,
+                                                self._params.gateway)
+            try:
+                result = await workflow.execute_activity_method(
+                    GatewayActivities.charge,
+                    ChargeRequest(
+                        payment_id=command.payment_id,
+                        idempotency_key=f"order-{self._order_id}:charge:{command.payment_id}:{attempt}",
+                        amount=self._admission.total_amount,
+                        currency=self._admission.currency,
+                        card_token=command.card_token or "",
+                        description=f"Order {self._admission.order_number}",
+                    ),
+                    **GATEWAY_STEP,
+                )
+            except ActivityError as error:
+                cause = error.cause
+                if not isinstance(cause, ApplicationError) or cause.type not in DECLINE_CODES:
+                    raise
+                await workflow.execute_activity_method(
+                    OrderActivities.fail_payment,
+                    PaymentFailed(order_id=self._order_id, payment_id=command.payment_id,
+                                  attempt=attempt, error_code=cause.type,
+                                  error_message=cause.message, at=workflow.now()),
+                    **DB_STEP,
+                )
+                return PaymentOutcome(payment_id=command.payment_id, status="failed",
+                                      error_code=cause.type, error_message=cause.message)
+            await self._complete(PaymentCompleted(
+                order_id=self._order_id, payment_id=command.payment_id,
+                transaction_id=result.transaction_id, gateway_response=result.gateway_response,
+                actor=command.actor, at=workflow.now()))
+            return PaymentOutcome(payment_id=command.payment_id, status="completed")
+        finally:
+            self._charging = False
+
+    async def _begin_attempt(self, payment_id: str, method: str, gateway: str) -> int:
+        assert self._admission is not None
+        attempt = self._attempts.get(payment_id, 0) + 1
+        self._attempts[payment_id] = attempt
+        await workflow.execute_activity_method(
+            OrderActivities.begin_payment_attempt,
+            PaymentAttempt(order_id=self._order_id, payment_id=payment_id, payment_method=method,
+                           gateway=gateway, amount=self._admission.total_amount,
+                           currency=self._admission.currency, attempt=attempt),
+            **DB_STEP,
+        )
+        return attempt
+
+    async def _complete(self, done: PaymentCompleted) -> None:
+        await workflow.execute_activity_method(OrderActivities.complete_payment, done, **DB_STEP)
+        self._paid = done
+        self._status = OrderStatus.CONFIRMED
+        self._publish()
+
+    async def _deliver(self, actor: str, note: str | None) -> None:
+        await self._transition(OrderStatus.DELIVERED, Transition(
+            order_id=self._order_id, status="delivered", event="delivered", actor=actor,
+            at=workflow.now(), note=note))
+
+    async def _transition(self, status: OrderStatus, transition: Transition) -> None:
+        await workflow.execute_activity_method(
+            OrderActivities.record_transition, transition, **DB_STEP
+        )
+        self._status = status
+        self._publish()
+
+    async def _cancel(self, reason: str, actor: str) -> None:
+        assert self._admission is not None
+        refund = None
+        refunded = Decimal("0.00")
+        # Offline (bank transfer) money goes back by hand, through a refund; cards go back here.
+        if self._paid is not None and self._paid.transaction_id:
+            refunded = self._admission.total_amount
+            refund = await workflow.execute_activity_method(
+                GatewayActivities.refund,
+                RefundRequest(payment_id=self._paid.payment_id,
+                              idempotency_key=f"order-{self._order_id}:cancel-refund",
+                              transaction_id=self._paid.transaction_id, amount=refunded,
+                              currency=self._admission.currency),
+                **GATEWAY_STEP,
+            )
+        await workflow.execute_activity_method(
+            OrderActivities.cancel_order,
+            Cancellation(order_id=self._order_id, reason=reason, actor=actor, at=workflow.now(),
+                         refund=refund, refunded_amount=refunded),
+            **DB_STEP,
+        )
+        self._status = OrderStatus.CANCELLED
+        self._publish()
+
+    def _publish(self) -> None:
+        """Mirror the order into its search attributes so ops can find it in the UI."""
+        assert self._admission is not None and self._status is not None
+        workflow.upsert_search_attributes([
+            sa.ORDER_STATUS.value_set(self._status.value),
+            sa.ORDER_NUMBER.value_set(self._admission.order_number or ""),
+            sa.BUYER_ID.value_set(self._admission.buyer_id),
+            sa.SELLER_ID.value_set(self._admission.seller_id),
+            sa.ORDER_TOTAL.value_set(float(self._admission.total_amount)),
+        ])
