@@ -21,12 +21,13 @@ ACTIVITY_THREADS = 32
 log = logging.getLogger("order_engine.worker")
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, lazy: bool = False) -> Client:
     """The one way every process builds its client: same address, namespace and converter."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        lazy=lazy,
     )
 
 

@@ -147,6 +147,7 @@ class Invoice(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Notification(Base):

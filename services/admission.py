@@ -113,6 +113,7 @@ def _insert_invoice(session: Session, order: Order, now: datetime) -> Invoice:
         amount_paid=Decimal("0"),
         amount_due=order.total_amount,
         currency=order.currency,
+        created_at=now,
     )
     session.add(invoice)
     return invoice

@@ -91,6 +91,8 @@ class CancelCommand(Contract):
     reason: str
     actor: str
     role: Literal["buyer", "seller", "admin", "system"]
+    # DELETE of an order: refused if a payment completed meanwhile, instead of refunding it.
+    unpaid_only: bool = False
 
 
 class PaymentOutcome(Contract):

@@ -163,6 +163,9 @@ class OrderWorkflow:
     async def cancel(self, command: CancelCommand) -> str:
         async with self._lock:
             self._check(OrderAction.CANCEL, Role(command.role))
+            if command.unpaid_only and self._paid is not None:
+                raise ApplicationError("the order was paid meanwhile", type="invalid_transition",
+                                       non_retryable=True)
             await self._cancel(command.reason, command.actor)
             return self._status_value()
 

@@ -1,0 +1,35 @@
+"""The FastAPI application: one Temporal client per process, made in the lifespan."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.metrics import install_metrics
+from api.routes import health, invoices, listings, notifications, order_steps, orders, payments
+from config import Settings, get_settings
+from db.migrate import upgrade
+from worker import connect
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.warn_if_insecure()
+        await asyncio.to_thread(upgrade, settings.database_url)
+        # Lazy: the API comes up (and /readyz says why it is not ready) while Temporal starts.
+        app.state.temporal = await connect(settings, lazy=True)
+        yield
+
+    app = FastAPI(title="order-engine", version="1.0.0", lifespan=lifespan,
+                  description="Orders and payments of the car and car-parts marketplace.")
+    app.state.settings = settings
+    install_error_handlers(app)
+    install_metrics(app)
+    for module in (health, listings, orders, order_steps, payments, invoices, notifications):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,92 @@
+"""Starting an order's workflow and paying it: the calls that create or move things."""
+
+import asyncio
+
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateStage
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from api.errors import ApiError
+from api.workflow_calls import call_workflow
+from config import Settings
+from workflows.contracts import (
+    CARD_METHODS,
+    Admission,
+    NewOrder,
+    OrderInput,
+    OrderTimeouts,
+    PayCommand,
+    PaymentOutcome,
+)
+from workflows.order import OrderWorkflow
+
+# Creation normally answers in milliseconds; this bound only keeps a request from hanging when
+# no worker is polling. The workflow goes on and the order appears once a worker runs it.
+ADMISSION_WAIT = 10.0
+
+_REFUSALS = {
+    "out_of_stock": (409, "The listing has no stock left for this quantity"),
+    "cannot_buy_own_listing": (409, "You cannot buy your own listing"),
+    "listing_unavailable": (409, "The listing is not for sale"),
+}
+
+
+async def start_order(client: Client, settings: Settings, new: NewOrder) -> Admission:
+    """Start the workflow and wait until it has written the order and reserved the stock.
+
+    The workflow itself creates the row and the reservation in one transaction, so a crash of
+    this process at any point leaves either nothing or an order its workflow looks after.
+    """
+    operation = WithStartWorkflowOperation(
+        OrderWorkflow.run,
+        OrderInput(
+            order=new,
+            timeouts=OrderTimeouts(payment=settings.payment_timeout, ship=settings.ship_timeout,
+                                   delivery=settings.delivery_timeout),
+            gateway=settings.payment_gateway,
+        ),
+        id=f"order-{new.order_id}",
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+    try:
+        admission = await asyncio.wait_for(call_workflow(
+            client.execute_update_with_start_workflow(
+                OrderWorkflow.admitted, start_workflow_operation=operation
+            )
+        ), ADMISSION_WAIT)
+    except TimeoutError:
+        raise ApiError(503, "engine_unavailable",
+                       "The order was handed to the engine but not confirmed in time; "
+                       "look it up before trying again", {"order_id": new.order_id}) from None
+    if not admission.accepted:
+        status, message = _REFUSALS[admission.reason or "listing_unavailable"]
+        raise ApiError(status, admission.reason or "listing_unavailable", message)
+    return admission
+
+
+def check_payment_request(method: str, card_token: str | None) -> None:
+    if method not in CARD_METHODS:
+        raise ApiError(422, "payment_method_unavailable",
+                       f"{method} payments are not available yet; pay by card")
+    if not card_token:
+        raise ApiError(422, "validation_error", "A card payment needs a card_token (tok_...)",
+                       [{"loc": ["body", "card_token"], "msg": "required for card payments"}])
+
+
+async def pay(client: Client, settings: Settings, workflow_id: str, command: PayCommand
+              ) -> PaymentOutcome | None:
+    """Ask the workflow to charge; the outcome if it is known in time, else None (processing)."""
+    handle = client.get_workflow_handle(workflow_id)
+
+    async def charge() -> PaymentOutcome:
+        update = await handle.start_update(
+            OrderWorkflow.pay, command, wait_for_stage=WorkflowUpdateStage.ACCEPTED
+        )
+        return await update.result()
+
+    try:
+        return await asyncio.wait_for(call_workflow(charge()),
+                                      settings.payment_answer_wait.total_seconds())
+    except TimeoutError:
+        return None

@@ -1,0 +1,26 @@
+"""Loading one order as the caller may see it: 404 when it is not theirs to see."""
+
+from sqlalchemy.orm import Session
+
+from api.db import in_transaction
+from api.errors import not_found
+from api.schemas import OrderDetail
+from api.views import order_detail
+from config import Settings
+from db.tables import Payment
+from services import order_queries
+from services.order_queries import Viewer
+
+
+async def load_detail(settings: Settings, viewer: Viewer, order_id: str) -> OrderDetail:
+    def read(session: Session) -> OrderDetail | None:
+        order = order_queries.visible_order(session, viewer, order_id)
+        if order is None:
+            return None
+        payment = session.get(Payment, order.payment_id) if order.payment_id else None
+        return order_detail(order, payment, order_queries.timeline(session, order_id))
+
+    detail = await in_transaction(settings.database_url, read)
+    if detail is None:
+        raise not_found("order")
+    return detail

@@ -1,0 +1,47 @@
+"""Invoices of the caller's orders; the buyer's first read marks one viewed."""
+
+from sqlalchemy.orm import Session
+
+from api.db import in_transaction
+from api.deps import PrincipalDep, SettingsDep
+from api.errors import not_found
+from api.params import Cursor, Limit
+from api.routing import SlashRouter
+from api.schemas import InvoiceOut, Page
+from api.views import invoice_out
+from db.tables import Order
+from services import order_queries
+from services.order_queries import Viewer
+
+router = SlashRouter(tags=["invoices"])
+
+
+@router.get("/api/invoices/", response_model=Page[InvoiceOut])
+async def list_invoices(me: PrincipalDep, settings: SettingsDep, limit: Limit = 50,
+                        cursor: Cursor = None) -> dict[str, object]:
+    viewer = Viewer(me.user_id, me.is_admin)
+
+    def read(session: Session) -> dict[str, object]:
+        rows, next_cursor = order_queries.list_invoices(session, viewer, limit, cursor)
+        return {"items": [invoice_out(i) for i in rows], "next_cursor": next_cursor}
+
+    return await in_transaction(settings.database_url, read)
+
+
+@router.get("/api/invoices/{invoice_id}/", response_model=InvoiceOut)
+async def get_invoice(invoice_id: str, me: PrincipalDep, settings: SettingsDep) -> InvoiceOut:
+    viewer = Viewer(me.user_id, me.is_admin)
+
+    def read(session: Session) -> InvoiceOut | None:
+        invoice = order_queries.visible_invoice(session, viewer, invoice_id)
+        if invoice is None:
+            return None
+        order = session.get(Order, invoice.order_id)
+        if order is not None and order.buyer_id == me.user_id:
+            order_queries.mark_invoice_viewed(session, invoice)
+        return invoice_out(invoice)
+
+    found = await in_transaction(settings.database_url, read)
+    if found is None:
+        raise not_found("invoice")
+    return found

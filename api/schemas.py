@@ -1,0 +1,259 @@
+"""Request and response bodies of API.md. Requests forbid unknown fields (no mass assignment)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from domain.money import quantize
+from workflows.contracts import Address
+
+
+def _parse_money(value: Any) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError("money is a decimal string such as \"1499.00\", never a float")
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            amount = Decimal(value.strip())
+        except ArithmeticError:
+            raise ValueError(f"not a decimal amount: {value!r}") from None
+        if not amount.is_finite():
+            raise ValueError("amount must be finite")
+        if amount != quantize(amount):
+            raise ValueError("money has at most 2 decimal places")
+        return amount
+    raise ValueError("money is a decimal string such as \"1499.00\"")
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_parse_money),
+    PlainSerializer(lambda amount: f"{quantize(amount):.2f}", return_type=str),
+]
+PositiveMoney = Annotated[Money, Field(gt=0, le=Decimal("99999999.99"))]
+NonNegativeMoney = Annotated[Money, Field(ge=0, le=Decimal("99999999.99"))]
+Text = Annotated[str, Field(max_length=2000)]
+T = TypeVar("T")
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+# Listings
+
+
+class ListingCreate(Request):
+    listing_type: Literal["car", "part"]
+    title: str = Field(min_length=1, max_length=200)
+    description: Text = ""
+    unit_price: PositiveMoney
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    shipping_fee: NonNegativeMoney = Decimal("0")
+    quantity_available: int = Field(default=1, ge=0, le=1_000_000)
+
+
+class ListingPatch(Request):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: Text | None = None
+    unit_price: PositiveMoney | None = None
+    shipping_fee: NonNegativeMoney | None = None
+    quantity_available: int | None = Field(default=None, ge=0, le=1_000_000)
+    status: Literal["active", "inactive"] | None = None
+
+
+class ListingOut(BaseModel):
+    id: str
+    seller_id: str
+    listing_type: str
+    title: str
+    description: str
+    unit_price: Money
+    currency: str
+    shipping_fee: Money
+    quantity_available: int
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# Payments
+
+CardToken = Annotated[str, Field(pattern=r"^tok_[A-Za-z0-9_]{1,100}$")]
+PaymentMethod = Literal[
+    "credit_card", "debit_card", "paypal", "stripe", "bank_transfer", "wallet", "other"
+]
+
+
+class PaymentRequest(Request):
+    payment_method: PaymentMethod
+    card_token: CardToken | None = None
+
+
+class PaymentCreate(PaymentRequest):
+    order_id: str = Field(min_length=1, max_length=36)
+
+
+class PaymentRetry(Request):
+    payment_method: PaymentMethod | None = None
+    card_token: CardToken | None = None
+
+
+class PaymentOut(BaseModel):
+    id: str
+    order_id: str
+    payment_method: str
+    amount: Money
+    currency: str
+    status: str
+    transaction_id: str | None
+    reference_number: str | None
+    gateway: str
+    error_code: str | None
+    error_message: str | None
+    attempts: int
+    instructions: dict[str, Any] | None
+    created_at: datetime
+    processed_at: datetime | None
+    gateway_response: dict[str, Any] | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+class PaymentSummary(BaseModel):
+    id: str
+    status: str
+    payment_method: str
+
+
+# Orders
+
+
+class OrderCreate(Request):
+    listing_id: str = Field(min_length=1, max_length=36)
+    quantity: int = Field(default=1, ge=1, le=1000)
+    shipping_address: Address
+    billing_address: Address | None = None
+    discount_code: str | None = Field(default=None, min_length=1, max_length=64)
+    buyer_notes: Text | None = None
+    payment: PaymentRequest | None = None
+
+
+class OrderPatch(Request):
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+    buyer_notes: Text | None = None
+    seller_notes: Text | None = None
+
+
+class ShipRequest(Request):
+    tracking_number: str = Field(min_length=1, max_length=100)
+    tracking_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
+    carrier: str | None = Field(default=None, max_length=100)
+
+
+class CancelRequest(Request):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    event: str
+    status: str
+    actor: str
+    note: str | None
+
+
+class OrderOut(BaseModel):
+    id: str
+    order_number: str
+    buyer_id: str
+    seller_id: str
+    listing_id: str
+    order_type: str
+    item_name: str
+    description: str
+    quantity: int
+    unit_price: Money
+    subtotal: Money
+    discount: Money
+    tax: Money
+    shipping: Money
+    total_amount: Money
+    currency: str
+    discount_code: str | None
+    shipping_address: dict[str, Any]
+    billing_address: dict[str, Any] | None
+    status: str
+    payment: PaymentSummary | None
+    invoice_id: str | None
+    refunded_amount: Money
+    tracking_number: str | None
+    tracking_url: str | None
+    carrier: str | None
+    buyer_notes: str | None
+    seller_notes: str | None
+    cancel_reason: str | None
+    created_at: datetime
+    confirmed_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    cancelled_at: datetime | None
+    workflow_id: str
+
+
+class OrderDetail(OrderOut):
+    timeline: list[TimelineEntry]
+
+
+# Invoices
+
+
+class LineItem(BaseModel):
+    description: str
+    quantity: int
+    unit_price: Money
+    amount: Money
+
+
+class InvoiceOut(BaseModel):
+    id: str
+    order_id: str
+    invoice_number: str
+    invoice_date: date
+    due_date: date
+    status: str
+    line_items: list[LineItem]
+    notes: str | None
+    terms: str | None
+    subtotal: Money
+    discount: Money
+    tax: Money
+    shipping: Money
+    total: Money
+    amount_paid: Money
+    amount_due: Money
+    currency: str
+    sent_at: datetime | None
+    viewed_at: datetime | None
+    paid_at: datetime | None
+
+
+# Notifications
+
+
+class NotificationOut(BaseModel):
+    id: str
+    user_id: str
+    kind: str
+    title: str
+    body: str
+    order_id: str | None
+    created_at: datetime
+    read_at: datetime | None

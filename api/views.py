@@ -1,0 +1,46 @@
+"""Rows to response bodies."""
+
+from db.tables import Invoice, Order, OrderEvent, Payment
+from api.schemas import (
+    InvoiceOut,
+    OrderDetail,
+    OrderOut,
+    PaymentOut,
+    PaymentSummary,
+    TimelineEntry,
+)
+
+
+def order_out(order: Order, payment: Payment | None) -> OrderOut:
+    return OrderOut.model_validate({**_columns(order), "payment": _summary(payment)})
+
+
+def order_detail(order: Order, payment: Payment | None, events: list[OrderEvent]) -> OrderDetail:
+    return OrderDetail.model_validate({
+        **_columns(order),
+        "payment": _summary(payment),
+        "timeline": [TimelineEntry.model_validate(_columns(event)) for event in events],
+    })
+
+
+def payment_out(payment: Payment, show_gateway_response: bool) -> PaymentOut:
+    fields = _columns(payment)
+    if not show_gateway_response:
+        fields["gateway_response"] = None
+    return PaymentOut.model_validate(fields)
+
+
+def invoice_out(invoice: Invoice) -> InvoiceOut:
+    return InvoiceOut.model_validate(_columns(invoice))
+
+
+def _summary(payment: Payment | None) -> PaymentSummary | None:
+    if payment is None:
+        return None
+    return PaymentSummary(id=payment.id, status=payment.status,
+                          payment_method=payment.payment_method)
+
+
+def _columns(row: object) -> dict[str, object]:
+    table = row.__table__  # type: ignore[attr-defined]
+    return {column.key: getattr(row, column.key) for column in table.columns}

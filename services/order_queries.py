@@ -1,0 +1,98 @@
+"""Reading orders, invoices and payments as a given user may see them (admins see all)."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from db.tables import Invoice, Order, OrderEvent, Payment
+from db.types import utcnow
+from services.pagination import page
+from services.timeline import lock_order, record
+from workflows.contracts import Transition
+
+
+class Viewer:
+    def __init__(self, user_id: str, is_admin: bool) -> None:
+        self.user_id = user_id
+        self.is_admin = is_admin
+
+
+def _orders_of(viewer: Viewer, query: Select[Any]) -> Select[Any]:
+    if viewer.is_admin:
+        return query
+    return query.where(or_(Order.buyer_id == viewer.user_id, Order.seller_id == viewer.user_id))
+
+
+def visible_order(session: Session, viewer: Viewer, order_id: str) -> Order | None:
+    return session.scalars(_orders_of(viewer, select(Order).where(Order.id == order_id))).first()
+
+
+def list_orders(session: Session, viewer: Viewer, role: str | None, status: str | None,
+                limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+    query = _orders_of(viewer, select(Order))
+    if role == "buyer":
+        query = query.where(Order.buyer_id == viewer.user_id)
+    elif role == "seller":
+        query = query.where(Order.seller_id == viewer.user_id)
+    if status:
+        query = query.where(Order.status == status)
+    return page(session, query, Order.created_at, Order.id, limit, cursor)
+
+
+def timeline(session: Session, order_id: str) -> list[OrderEvent]:
+    return list(session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+    ))
+
+
+def payments_by_id(session: Session, ids: list[str]) -> dict[str, Payment]:
+    if not ids:
+        return {}
+    return {p.id: p for p in session.scalars(select(Payment).where(Payment.id.in_(ids)))}
+
+
+def visible_payment(session: Session, viewer: Viewer, payment_id: str) -> Payment | None:
+    query = select(Payment).join(Order, Order.id == Payment.order_id).where(Payment.id == payment_id)
+    return session.scalars(_orders_of(viewer, query)).first()
+
+
+def list_payments(session: Session, viewer: Viewer, limit: int,
+                  cursor: str | None) -> tuple[list[Payment], str | None]:
+    query = _orders_of(viewer, select(Payment).join(Order, Order.id == Payment.order_id))
+    return page(session, query, Payment.created_at, Payment.id, limit, cursor)
+
+
+def visible_invoice(session: Session, viewer: Viewer, invoice_id: str) -> Invoice | None:
+    query = select(Invoice).join(Order, Order.id == Invoice.order_id).where(Invoice.id == invoice_id)
+    return session.scalars(_orders_of(viewer, query)).first()
+
+
+def list_invoices(session: Session, viewer: Viewer, limit: int,
+                  cursor: str | None) -> tuple[list[Invoice], str | None]:
+    query = _orders_of(viewer, select(Invoice).join(Order, Order.id == Invoice.order_id))
+    return page(session, query, Invoice.created_at, Invoice.id, limit, cursor)
+
+
+def mark_invoice_viewed(session: Session, invoice: Invoice) -> None:
+    """The buyer's first read is what API.md calls `viewed`."""
+    if invoice.viewed_at is None:
+        invoice.viewed_at = utcnow()
+        if invoice.status == "sent":
+            invoice.status = "viewed"
+
+
+EDITABLE_STATUSES = ("pending", "confirmed")
+
+
+def edit_details(session: Session, order_id: str, changes: dict[str, Any], actor: str) -> Order:
+    """Notes and addresses are the parties' own data, not process: no workflow step needed."""
+    order = lock_order(session, order_id)
+    for field, value in changes.items():
+        setattr(order, field, value)
+    record(session, order, Transition(order_id=order.id, status=order.status,
+                                      event="details_updated", actor=actor, at=utcnow(),
+                                      note=", ".join(sorted(changes))),
+           key=f"details_updated:{uuid.uuid4()}")
+    return order

@@ -1,0 +1,46 @@
+"""Keyset pagination, newest first: the cursor is the (created_at, id) of the last item seen."""
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+T = TypeVar("T")
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(created_at: datetime, row_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{row_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created), row_id
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadCursor("the cursor is not one this API gave out") from None
+
+
+def page(
+    session: Session,
+    query: Select[Any],
+    created_at: InstrumentedAttribute[Any],
+    row_id: InstrumentedAttribute[Any],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        query = query.where(or_(created_at < at, and_(created_at == at, row_id < last_id)))
+    rows = list(session.scalars(query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if rows else None
+    next_cursor = encode_cursor(getattr(last, created_at.key), getattr(last, row_id.key)) if more and last else None
+    return rows, next_cursor

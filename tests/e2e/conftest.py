@@ -1,0 +1,86 @@
+"""The whole stack for end-to-end tests: a real Temporal dev server, a worker and the API over
+TCP, on a SQLite file. Started once per session; each test makes its own users and listings."""
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.auth import issue_token
+from config import Settings
+from db.migrate import upgrade
+from tests.support import binary
+from worker import build_worker
+from workflows.search_attributes import ALL
+
+SECRET = "e2e-secret-0123456789abcdef0123456789"
+
+
+@dataclass
+class Stack:
+    base_url: str
+    settings: Settings
+    env: WorkflowEnvironment
+
+    def token(self, sub: str, *roles: str) -> str:
+        return issue_token(SECRET, sub, list(roles))
+
+    def client(self, sub: str | None = None, *roles: str) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {self.token(sub, *roles)}"} if sub else {}
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=binary("temporal"),
+        search_attributes=ALL,
+        dev_server_extra_args=["--sqlite-pragma", "journal_mode=WAL",
+                               "--sqlite-pragma", "synchronous=NORMAL"],
+    )
+    async with env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+async def stack(dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+                ) -> AsyncIterator[Stack]:
+    db_file: Path = tmp_path_factory.mktemp("e2e") / "orders.db"
+    port = free_port()
+    settings = Settings(
+        database_url=f"sqlite:///{db_file}",
+        temporal_address=dev_env.client.service_client.config.target_host,
+        task_queue=f"e2e-{uuid.uuid4().hex[:8]}",
+        jwt_secret=SECRET,
+        api_port=port,
+    )
+    upgrade(settings.database_url)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on",
+                                           timeout_graceful_shutdown=5))
+    with ThreadPoolExecutor(max_workers=32) as executor:
+        async with build_worker(dev_env.client, settings, executor):
+            serving = asyncio.create_task(server.serve())
+            while not server.started:
+                await asyncio.sleep(0.05)
+            yield Stack(f"http://127.0.0.1:{port}", settings, dev_env)
+            server.should_exit = True
+            await serving
