@@ -1,6 +1,9 @@
+import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -8,12 +11,52 @@ from temporalio.testing import WorkflowEnvironment
 from db.migrate import upgrade
 from tests.support import binary, register_search_attributes
 
+# A server where tests may create and drop their own database.
+PG_ADMIN = os.environ.get("ORDER_ENGINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+# CI sets this: there, a PostgreSQL test that cannot connect fails instead of skipping.
+PG_REQUIRED = os.environ.get("ORDER_ENGINE_TEST_POSTGRES_REQUIRED") == "1"
+
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'test.db'}"
     upgrade(url)
     yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session, dropped afterwards."""
+    name = f"order_engine_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        if PG_REQUIRED:
+            raise
+        pytest.skip(f"PostgreSQL is not reachable ({error}); CI requires it")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+        url = f"{base}/{name}"
+        upgrade(url)
+        try:
+            yield url
+        finally:
+            from db.engine import get_engine
+
+            get_engine(url).dispose()
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Runs a database-layer test once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        upgrade(url)
+        return url
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Alembic environment: the URL comes from the caller's config or from Settings."""
 
 from alembic import context
+from sqlalchemy import text
 
 from config import get_settings
 from db.engine import get_engine
@@ -15,5 +16,8 @@ with get_engine(url).connect() as connection:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # The API and the workers all migrate at start; one of them at a time.
+            connection.execute(text("SELECT pg_advisory_xact_lock(72330001)"))
         context.run_migrations()
     connection.commit()
