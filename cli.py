@@ -25,8 +25,13 @@ def api() -> None:
     from api.app import create_app
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_level="info", timeout_graceful_shutdown=20)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="info",
+        timeout_graceful_shutdown=20,
+    )
 
 
 @app.command()
@@ -59,7 +64,9 @@ def token(
 @app.command()
 def dev(
     ui_port: Annotated[int, typer.Option(help="Temporal UI port")] = 8233,
-    state_dir: Annotated[Path, typer.Option(help="where the dev server keeps its file")] = Path("var"),
+    state_dir: Annotated[Path, typer.Option(help="where the dev server keeps its file")] = Path(
+        "var"
+    ),
 ) -> None:
     """Temporal dev server (UI on :8233), worker and API on SQLite: everything for a laptop."""
     from db.migrate import upgrade
@@ -69,13 +76,31 @@ def dev(
     host, port = settings.temporal_address.rsplit(":", 1)
     state_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    processes = [subprocess.Popen([
-        _installed("temporal"), "server", "start-dev", "--ip", host, "--port", port,
-        "--ui-port", str(ui_port), "--db-filename", str(state_dir / "temporal.db"),
-        # The default pragmas measured 3.3x slower on this workload.
-        "--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL",
-        "--log-level", "warn", *cli_flags(),
-    ])]
+    processes = [
+        subprocess.Popen(
+            [
+                _installed("temporal"),
+                "server",
+                "start-dev",
+                "--ip",
+                host,
+                "--port",
+                port,
+                "--ui-port",
+                str(ui_port),
+                "--db-filename",
+                str(state_dir / "temporal.db"),
+                # The default pragmas measured 3.3x slower on this workload.
+                "--sqlite-pragma",
+                "journal_mode=WAL",
+                "--sqlite-pragma",
+                "synchronous=NORMAL",
+                "--log-level",
+                "warn",
+                *cli_flags(),
+            ]
+        )
+    ]
     try:
         _wait_for_port(host, int(port), "Temporal")
         upgrade(settings.database_url)
@@ -109,7 +134,7 @@ def _installed(name: str) -> str:
     beside = Path(sys.executable).parent / name
     found = str(beside) if beside.exists() else shutil.which(name)
     if found is None:
-        raise typer.Exit(f"{name} is not installed: run `make install`")
+        raise RuntimeError(f"{name} is not installed: run `make install`")
     return found
 
 

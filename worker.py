@@ -65,8 +65,9 @@ async def run_worker(settings: Settings | None = None) -> None:
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, settings, executor)
         async with worker:
-            log.info("worker polling task queue %s at %s", settings.task_queue,
-                     settings.temporal_address)
+            log.info(
+                "worker polling task queue %s at %s", settings.task_queue, settings.temporal_address
+            )
             await stop.wait()
             log.info("shutting down: letting running activities finish")
 

@@ -20,11 +20,15 @@ class GatewayActivities:
         try:
             return self._gateway.charge(request)
         except PaymentDeclined as declined:
-            raise ApplicationError(declined.message, type=declined.code, non_retryable=True) from None
+            raise ApplicationError(
+                declined.message, type=declined.code, non_retryable=True
+            ) from None
 
     @activity.defn
     def refund(self, request: RefundRequest) -> RefundResult:
         try:
             return self._gateway.refund(request)
         except PaymentDeclined as declined:
-            raise ApplicationError(declined.message, type=declined.code, non_retryable=True) from None
+            raise ApplicationError(
+                declined.message, type=declined.code, non_retryable=True
+            ) from None

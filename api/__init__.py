@@ -1,1 +1,1 @@
-"""The thin HTTP layer: authenticate, validate, then start/update a workflow or read the database."""
+"""The thin HTTP layer: authenticate, validate, then start or update a workflow, or read rows."""

@@ -25,8 +25,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.temporal = await connect(settings, lazy=True)
         yield
 
-    app = FastAPI(title="order-engine", version="1.0.0", lifespan=lifespan,
-                  description="Orders and payments of the car and car-parts marketplace.")
+    app = FastAPI(
+        title="order-engine",
+        version="1.0.0",
+        lifespan=lifespan,
+        description="Orders and payments of the car and car-parts marketplace.",
+    )
     app.state.settings = settings
     install_error_handlers(app)
     install_metrics(app)

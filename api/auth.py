@@ -26,8 +26,13 @@ class InvalidToken(Exception):
 def decode_token(token: str, secret: str) -> Principal:
     try:
         # The algorithm list is fixed: `alg: none` and RS/HS confusion are refused by PyJWT.
-        claims = jwt.decode(token, secret, algorithms=["HS256"], audience=AUDIENCE,
-                            options={"require": ["exp", "sub", "aud", "roles"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            options={"require": ["exp", "sub", "aud", "roles"]},
+        )
     except jwt.PyJWTError as error:
         raise InvalidToken(str(error)) from None
     sub, roles = claims.get("sub"), claims.get("roles")
@@ -41,6 +46,8 @@ def decode_token(token: str, secret: str) -> Principal:
     return Principal(sub, frozenset(roles))
 
 
-def issue_token(secret: str, sub: str, roles: list[str], ttl: timedelta = timedelta(hours=12)) -> str:
+def issue_token(
+    secret: str, sub: str, roles: list[str], ttl: timedelta = timedelta(hours=12)
+) -> str:
     claims = {"sub": sub, "roles": roles, "aud": AUDIENCE, "exp": datetime.now(UTC) + ttl}
     return jwt.encode(claims, secret, algorithm="HS256")

@@ -32,13 +32,21 @@ def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ApiError(401, "unauthorized", "A bearer token is required",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "unauthorized",
+            "A bearer token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     try:
         return decode_token(credentials.credentials, settings.jwt_secret)
     except InvalidToken as error:
-        raise ApiError(401, "invalid_token", f"The token is not valid: {error}",
-                       headers={"WWW-Authenticate": "Bearer"}) from None
+        raise ApiError(
+            401,
+            "invalid_token",
+            f"The token is not valid: {error}",
+            headers={"WWW-Authenticate": "Bearer"},
+        ) from None
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

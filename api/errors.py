@@ -14,8 +14,14 @@ log = logging.getLogger("order_engine.api")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: Any = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -32,8 +38,9 @@ def forbidden(message: str) -> ApiError:
     return ApiError(403, "forbidden", message)
 
 
-def envelope(status: int, code: str, message: str, details: Any = None,
-             headers: dict[str, str] | None = None) -> JSONResponse:
+def envelope(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details}}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -72,8 +79,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(error.status_code, "http_error")
-        return envelope(error.status_code, code, str(error.detail), None,
-                        dict(error.headers) if error.headers else None)
+        return envelope(
+            error.status_code,
+            code,
+            str(error.detail),
+            None,
+            dict(error.headers) if error.headers else None,
+        )
 
     @app.exception_handler(Exception)
     async def on_bug(_request: Request, error: Exception) -> JSONResponse:

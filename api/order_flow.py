@@ -40,8 +40,11 @@ async def start_order(client: Client, settings: Settings, new: NewOrder) -> Admi
         OrderWorkflow.run,
         OrderInput(
             order=new,
-            timeouts=OrderTimeouts(payment=settings.payment_timeout, ship=settings.ship_timeout,
-                                   delivery=settings.delivery_timeout),
+            timeouts=OrderTimeouts(
+                payment=settings.payment_timeout,
+                ship=settings.ship_timeout,
+                delivery=settings.delivery_timeout,
+            ),
             gateway=settings.payment_gateway,
         ),
         id=f"order-{new.order_id}",
@@ -50,15 +53,22 @@ async def start_order(client: Client, settings: Settings, new: NewOrder) -> Admi
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     try:
-        admission = await asyncio.wait_for(call_workflow(
-            client.execute_update_with_start_workflow(
-                OrderWorkflow.admitted, start_workflow_operation=operation
-            )
-        ), ADMISSION_WAIT)
+        admission = await asyncio.wait_for(
+            call_workflow(
+                client.execute_update_with_start_workflow(
+                    OrderWorkflow.admitted, start_workflow_operation=operation
+                )
+            ),
+            ADMISSION_WAIT,
+        )
     except TimeoutError:
-        raise ApiError(503, "engine_unavailable",
-                       "The order was handed to the engine but not confirmed in time; "
-                       "look it up before trying again", {"order_id": new.order_id}) from None
+        raise ApiError(
+            503,
+            "engine_unavailable",
+            "The order was handed to the engine but not confirmed in time; "
+            "look it up before trying again",
+            {"order_id": new.order_id},
+        ) from None
     if not admission.accepted:
         status, message = _REFUSALS[admission.reason or "listing_unavailable"]
         raise ApiError(status, admission.reason or "listing_unavailable", message)
@@ -67,15 +77,23 @@ async def start_order(client: Client, settings: Settings, new: NewOrder) -> Admi
 
 def check_payment_request(method: str, card_token: str | None) -> None:
     if method not in CARD_METHODS:
-        raise ApiError(422, "payment_method_unavailable",
-                       f"{method} payments are not available yet; pay by card")
+        raise ApiError(
+            422,
+            "payment_method_unavailable",
+            f"{method} payments are not available yet; pay by card",
+        )
     if not card_token:
-        raise ApiError(422, "validation_error", "A card payment needs a card_token (tok_...)",
-                       [{"loc": ["body", "card_token"], "msg": "required for card payments"}])
+        raise ApiError(
+            422,
+            "validation_error",
+            "A card payment needs a card_token (tok_...)",
+            [{"loc": ["body", "card_token"], "msg": "required for card payments"}],
+        )
 
 
-async def pay(client: Client, settings: Settings, workflow_id: str, command: PayCommand
-              ) -> PaymentOutcome | None:
+async def pay(
+    client: Client, settings: Settings, workflow_id: str, command: PayCommand
+) -> PaymentOutcome | None:
     """Ask the workflow to charge; the outcome if it is known in time, else None (processing)."""
     handle = client.get_workflow_handle(workflow_id)
 
@@ -86,7 +104,8 @@ async def pay(client: Client, settings: Settings, workflow_id: str, command: Pay
         return await update.result()
 
     try:
-        return await asyncio.wait_for(call_workflow(charge()),
-                                      settings.payment_answer_wait.total_seconds())
+        return await asyncio.wait_for(
+            call_workflow(charge()), settings.payment_answer_wait.total_seconds()
+        )
     except TimeoutError:
         return None

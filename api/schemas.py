@@ -11,8 +11,8 @@ from workflows.contracts import Address
 
 
 def _parse_money(value: Any) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError("money is a decimal string such as \"1499.00\", never a float")
+    if isinstance(value, bool | float):
+        raise ValueError('money is a decimal string such as "1499.00", never a float')
     if isinstance(value, int | Decimal):
         return Decimal(value)
     if isinstance(value, str):
@@ -25,7 +25,7 @@ def _parse_money(value: Any) -> Decimal:
         if amount != quantize(amount):
             raise ValueError("money has at most 2 decimal places")
         return amount
-    raise ValueError("money is a decimal string such as \"1499.00\"")
+    raise ValueError('money is a decimal string such as "1499.00"')
 
 
 Money = Annotated[

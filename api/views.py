@@ -1,6 +1,5 @@
 """Rows to response bodies."""
 
-from db.tables import Invoice, Order, OrderEvent, Payment
 from api.schemas import (
     InvoiceOut,
     OrderDetail,
@@ -9,6 +8,7 @@ from api.schemas import (
     PaymentSummary,
     TimelineEntry,
 )
+from db.tables import Invoice, Order, OrderEvent, Payment
 
 
 def order_out(order: Order, payment: Payment | None) -> OrderOut:
@@ -16,11 +16,13 @@ def order_out(order: Order, payment: Payment | None) -> OrderOut:
 
 
 def order_detail(order: Order, payment: Payment | None, events: list[OrderEvent]) -> OrderDetail:
-    return OrderDetail.model_validate({
-        **_columns(order),
-        "payment": _summary(payment),
-        "timeline": [TimelineEntry.model_validate(_columns(event)) for event in events],
-    })
+    return OrderDetail.model_validate(
+        {
+            **_columns(order),
+            "payment": _summary(payment),
+            "timeline": [TimelineEntry.model_validate(_columns(event)) for event in events],
+        }
+    )
 
 
 def payment_out(payment: Payment, show_gateway_response: bool) -> PaymentOut:
@@ -37,8 +39,9 @@ def invoice_out(invoice: Invoice) -> InvoiceOut:
 def _summary(payment: Payment | None) -> PaymentSummary | None:
     if payment is None:
         return None
-    return PaymentSummary(id=payment.id, status=payment.status,
-                          payment_method=payment.payment_method)
+    return PaymentSummary(
+        id=payment.id, status=payment.status, payment_method=payment.payment_method
+    )
 
 
 def _columns(row: object) -> dict[str, object]:

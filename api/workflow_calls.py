@@ -26,7 +26,9 @@ async def call_workflow(call: Awaitable[T]) -> T:
     except RPCError as error:
         # An order whose workflow has finished (delivered, cancelled) accepts no more steps.
         if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise ApiError(409, "invalid_transition",
-                           "The order is closed and cannot change any more") from None
-        raise ApiError(503, "engine_unavailable", "The workflow engine did not answer; "
-                       "try again") from None
+            raise ApiError(
+                409, "invalid_transition", "The order is closed and cannot change any more"
+            ) from None
+        raise ApiError(
+            503, "engine_unavailable", "The workflow engine did not answer; try again"
+        ) from None

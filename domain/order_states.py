@@ -37,7 +37,7 @@ _NEXT: dict[tuple[OrderStatus, OrderAction], OrderStatus] = {
     (OrderStatus.SHIPPED, OrderAction.CANCEL): OrderStatus.CANCELLED,
 }
 
-# Buyers and sellers may cancel only before shipment; admins (and the engine's timers) until delivery.
+# Buyers and sellers may cancel only before shipment; admins and the engine until delivery.
 _CANCELLABLE_BY: dict[Role, frozenset[OrderStatus]] = {
     Role.BUYER: frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED}),
     Role.SELLER: frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED}),

@@ -32,12 +32,19 @@ def admit_order(session: Session, new: NewOrder, now: datetime) -> Admission:
     totals = order_totals(unit_price, new.quantity, shipping_fee, new.tax_rate)
     order = _insert_order(session, new, listing, totals, unit_price, now)
     order.invoice_id = _insert_invoice(session, order, now).id
-    record(session, order, Transition(order_id=order.id, status="pending", event="created",
-                                      actor=new.buyer_id, at=now))
+    record(
+        session,
+        order,
+        Transition(
+            order_id=order.id, status="pending", event="created", actor=new.buyer_id, at=now
+        ),
+    )
     return admission_of(order)
 
 
-def _reserve_stock(session: Session, listing_id: str, quantity: int) -> tuple[Decimal, Decimal] | None:
+def _reserve_stock(
+    session: Session, listing_id: str, quantity: int
+) -> tuple[Decimal, Decimal] | None:
     """Take the units in one conditional UPDATE: two buyers can never get the last car."""
     row = session.execute(
         update(Listing)
@@ -56,8 +63,14 @@ def _reserve_stock(session: Session, listing_id: str, quantity: int) -> tuple[De
     return None if row is None else (row[0], row[1])
 
 
-def _insert_order(session: Session, new: NewOrder, listing: Listing, totals: Totals,
-                  unit_price: Decimal, now: datetime) -> Order:
+def _insert_order(
+    session: Session,
+    new: NewOrder,
+    listing: Listing,
+    totals: Totals,
+    unit_price: Decimal,
+    now: datetime,
+) -> Order:
     order = Order(
         id=new.order_id,
         order_number=yearly_number(session, "ORD", now.year),

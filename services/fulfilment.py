@@ -36,8 +36,18 @@ def cancel(session: Session, cancellation: Cancellation) -> None:
     note = cancellation.reason
     if cancellation.refund is not None:
         note = f"{note}; refunded {cancellation.refunded_amount} {order.currency}"
-    record(session, order, Transition(order_id=order.id, status="cancelled", event="cancelled",
-                                      actor=cancellation.actor, at=cancellation.at, note=note))
+    record(
+        session,
+        order,
+        Transition(
+            order_id=order.id,
+            status="cancelled",
+            event="cancelled",
+            actor=cancellation.actor,
+            at=cancellation.at,
+            note=note,
+        ),
+    )
 
 
 def _release_stock(session: Session, order: Order) -> None:

@@ -13,15 +13,22 @@ from services.pagination import page
 
 def create(session: Session, seller_id: str, currency: str, fields: dict[str, Any]) -> Listing:
     now = utcnow()
-    listing = Listing(id=str(uuid.uuid4()), seller_id=seller_id, currency=currency,
-                      status="active" if fields["quantity_available"] > 0 else "sold_out",
-                      created_at=now, updated_at=now, **fields)
+    listing = Listing(
+        id=str(uuid.uuid4()),
+        seller_id=seller_id,
+        currency=currency,
+        status="active" if fields["quantity_available"] > 0 else "sold_out",
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
     session.add(listing)
     return listing
 
 
-def find(session: Session, filters: dict[str, str | None], limit: int,
-         cursor: str | None) -> tuple[list[Listing], str | None]:
+def find(
+    session: Session, filters: dict[str, str | None], limit: int, cursor: str | None
+) -> tuple[list[Listing], str | None]:
     query = select(Listing)
     for column, value in filters.items():
         if value is not None:

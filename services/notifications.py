@@ -10,29 +10,75 @@ from db.tables import Notification, Order
 
 # event -> (who hears of it, title, body); bodies are formatted with the order's fields.
 MESSAGES: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "created": (("buyer", "seller"), "Order {order_number} placed", "{item_name} × {quantity}, total {total_amount} {currency}."),
-    "payment_failed": (("buyer",), "Payment failed for {order_number}", "The payment was not accepted; you can retry it."),
-    "confirmed": (("buyer", "seller"), "Order {order_number} paid", "Payment received; the seller can now ship {item_name}."),
+    "created": (
+        ("buyer", "seller"),
+        "Order {order_number} placed",
+        "{item_name} x {quantity}, total {total_amount} {currency}.",
+    ),
+    "payment_failed": (
+        ("buyer",),
+        "Payment failed for {order_number}",
+        "The payment was not accepted; you can retry it.",
+    ),
+    "confirmed": (
+        ("buyer", "seller"),
+        "Order {order_number} paid",
+        "Payment received; the seller can now ship {item_name}.",
+    ),
     "shipped": (("buyer",), "Order {order_number} shipped", "{item_name} is on its way."),
-    "delivered": (("buyer", "seller"), "Order {order_number} delivered", "{item_name} was delivered."),
-    "cancelled": (("buyer", "seller"), "Order {order_number} cancelled", "The order was cancelled: {cancel_reason}."),
+    "delivered": (
+        ("buyer", "seller"),
+        "Order {order_number} delivered",
+        "{item_name} was delivered.",
+    ),
+    "cancelled": (
+        ("buyer", "seller"),
+        "Order {order_number} cancelled",
+        "The order was cancelled: {cancel_reason}.",
+    ),
 }
 
 
 def notify_order_event(session: Session, order: Order, event: str, key: str, at: datetime) -> None:
     audience, title, body = MESSAGES[event]
-    fields = {column: getattr(order, column) for column in order.__table__.columns.keys()}
+    fields = {column.key: getattr(order, column.key) for column in order.__table__.columns}
     for party in audience:
         user_id = order.buyer_id if party == "buyer" else order.seller_id
-        _notify(session, user_id, f"{order.id}:{key}", event, title.format(**fields),
-                body.format(**fields), order.id, at)
+        _notify(
+            session,
+            user_id,
+            f"{order.id}:{key}",
+            event,
+            title.format(**fields),
+            body.format(**fields),
+            order.id,
+            at,
+        )
 
 
-def _notify(session: Session, user_id: str, key: str, kind: str, title: str, body: str,
-            order_id: str | None, at: datetime) -> None:
+def _notify(
+    session: Session,
+    user_id: str,
+    key: str,
+    kind: str,
+    title: str,
+    body: str,
+    order_id: str | None,
+    at: datetime,
+) -> None:
     exists = session.scalar(
         select(Notification.id).where(Notification.user_id == user_id, Notification.key == key)
     )
     if exists is None:
-        session.add(Notification(id=str(uuid.uuid4()), user_id=user_id, key=key, kind=kind,
-                                 title=title, body=body, order_id=order_id, created_at=at))
+        session.add(
+            Notification(
+                id=str(uuid.uuid4()),
+                user_id=user_id,
+                key=key,
+                kind=kind,
+                title=title,
+                body=body,
+                order_id=order_id,
+                created_at=at,
+            )
+        )

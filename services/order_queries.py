@@ -29,8 +29,14 @@ def visible_order(session: Session, viewer: Viewer, order_id: str) -> Order | No
     return session.scalars(_orders_of(viewer, select(Order).where(Order.id == order_id))).first()
 
 
-def list_orders(session: Session, viewer: Viewer, role: str | None, status: str | None,
-                limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+def list_orders(
+    session: Session,
+    viewer: Viewer,
+    role: str | None,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Order], str | None]:
     query = _orders_of(viewer, select(Order))
     if role == "buyer":
         query = query.where(Order.buyer_id == viewer.user_id)
@@ -42,9 +48,11 @@ def list_orders(session: Session, viewer: Viewer, role: str | None, status: str 
 
 
 def timeline(session: Session, order_id: str) -> list[OrderEvent]:
-    return list(session.scalars(
-        select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
-    ))
+    return list(
+        session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+        )
+    )
 
 
 def payments_by_id(session: Session, ids: list[str]) -> dict[str, Payment]:
@@ -54,23 +62,29 @@ def payments_by_id(session: Session, ids: list[str]) -> dict[str, Payment]:
 
 
 def visible_payment(session: Session, viewer: Viewer, payment_id: str) -> Payment | None:
-    query = select(Payment).join(Order, Order.id == Payment.order_id).where(Payment.id == payment_id)
+    query = (
+        select(Payment).join(Order, Order.id == Payment.order_id).where(Payment.id == payment_id)
+    )
     return session.scalars(_orders_of(viewer, query)).first()
 
 
-def list_payments(session: Session, viewer: Viewer, limit: int,
-                  cursor: str | None) -> tuple[list[Payment], str | None]:
+def list_payments(
+    session: Session, viewer: Viewer, limit: int, cursor: str | None
+) -> tuple[list[Payment], str | None]:
     query = _orders_of(viewer, select(Payment).join(Order, Order.id == Payment.order_id))
     return page(session, query, Payment.created_at, Payment.id, limit, cursor)
 
 
 def visible_invoice(session: Session, viewer: Viewer, invoice_id: str) -> Invoice | None:
-    query = select(Invoice).join(Order, Order.id == Invoice.order_id).where(Invoice.id == invoice_id)
+    query = (
+        select(Invoice).join(Order, Order.id == Invoice.order_id).where(Invoice.id == invoice_id)
+    )
     return session.scalars(_orders_of(viewer, query)).first()
 
 
-def list_invoices(session: Session, viewer: Viewer, limit: int,
-                  cursor: str | None) -> tuple[list[Invoice], str | None]:
+def list_invoices(
+    session: Session, viewer: Viewer, limit: int, cursor: str | None
+) -> tuple[list[Invoice], str | None]:
     query = _orders_of(viewer, select(Invoice).join(Order, Order.id == Invoice.order_id))
     return page(session, query, Invoice.created_at, Invoice.id, limit, cursor)
 
@@ -91,8 +105,17 @@ def edit_details(session: Session, order_id: str, changes: dict[str, Any], actor
     order = lock_order(session, order_id)
     for field, value in changes.items():
         setattr(order, field, value)
-    record(session, order, Transition(order_id=order.id, status=order.status,
-                                      event="details_updated", actor=actor, at=utcnow(),
-                                      note=", ".join(sorted(changes))),
-           key=f"details_updated:{uuid.uuid4()}")
+    record(
+        session,
+        order,
+        Transition(
+            order_id=order.id,
+            status=order.status,
+            event="details_updated",
+            actor=actor,
+            at=utcnow(),
+            note=", ".join(sorted(changes)),
+        ),
+        key=f"details_updated:{uuid.uuid4()}",
+    )
     return order

@@ -42,5 +42,9 @@ def page(
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if rows else None
-    next_cursor = encode_cursor(getattr(last, created_at.key), getattr(last, row_id.key)) if more and last else None
+    next_cursor = (
+        encode_cursor(getattr(last, created_at.key), getattr(last, row_id.key))
+        if more and last
+        else None
+    )
     return rows, next_cursor

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
+
 from db.tables import Invoice, Payment
 from services.timeline import lock_order, record
 from workflows.contracts import PaymentAttempt, PaymentCompleted, PaymentFailed, Transition
@@ -51,9 +52,18 @@ def complete(session: Session, done: PaymentCompleted) -> None:
         invoice.amount_due = Decimal("0")
         invoice.paid_at = done.at
         invoice.sent_at = invoice.sent_at or done.at
-    record(session, order, Transition(order_id=order.id, status="confirmed", event="confirmed",
-                                      actor=done.actor, at=done.at,
-                                      note=f"paid by {payment.payment_method}"))
+    record(
+        session,
+        order,
+        Transition(
+            order_id=order.id,
+            status="confirmed",
+            event="confirmed",
+            actor=done.actor,
+            at=done.at,
+            note=f"paid by {payment.payment_method}",
+        ),
+    )
 
 
 def fail(session: Session, failed: PaymentFailed) -> None:
@@ -69,7 +79,13 @@ def fail(session: Session, failed: PaymentFailed) -> None:
     record(
         session,
         order,
-        Transition(order_id=order.id, status=order.status, event="payment_failed",
-                   actor="system", at=failed.at, note=failed.error_code),
+        Transition(
+            order_id=order.id,
+            status=order.status,
+            event="payment_failed",
+            actor="system",
+            at=failed.at,
+            note=failed.error_code,
+        ),
         key=f"payment_failed:{failed.payment_id}:{failed.attempt}",
     )

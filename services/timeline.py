@@ -36,8 +36,15 @@ def record(session: Session, order: Order, transition: Transition, key: str | No
         if stamp:
             setattr(order, stamp, transition.at)
     session.add(
-        OrderEvent(order_id=order.id, key=key, at=transition.at, event=transition.event,
-                   status=transition.status, actor=transition.actor, note=transition.note)
+        OrderEvent(
+            order_id=order.id,
+            key=key,
+            at=transition.at,
+            event=transition.event,
+            status=transition.status,
+            actor=transition.actor,
+            note=transition.note,
+        )
     )
     if transition.event in MESSAGES:
         notify_order_event(session, order, transition.event, key, transition.at)

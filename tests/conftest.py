@@ -12,7 +12,9 @@ from db.migrate import upgrade
 from tests.support import binary, register_search_attributes
 
 # A server where tests may create and drop their own database.
-PG_ADMIN = os.environ.get("ORDER_ENGINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get(
+    "ORDER_ENGINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 # CI sets this: there, a PostgreSQL test that cannot connect fails instead of skipping.
 PG_REQUIRED = os.environ.get("ORDER_ENGINE_TEST_POSTGRES_REQUIRED") == "1"
 
@@ -52,11 +54,11 @@ def postgres_url() -> Iterator[str]:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Runs a database-layer test once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-        upgrade(url)
-        return url
-    url: str = request.getfixturevalue("postgres_url")
-    return url
+        sqlite = f"sqlite:///{tmp_path / 'test.db'}"
+        upgrade(sqlite)
+        return sqlite
+    postgres: str = request.getfixturevalue("postgres_url")
+    return postgres
 
 
 @pytest.fixture(scope="session")

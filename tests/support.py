@@ -28,30 +28,58 @@ def binary(name: str) -> str:
     return path
 
 
-ADDRESS = Address(name="Ada Buyer", line1="1 Main St", city="Springfield", postal_code="12345",
-                  country="US")
+ADDRESS = Address(
+    name="Ada Buyer", line1="1 Main St", city="Springfield", postal_code="12345", country="US"
+)
 
 
-def make_listing(url: str, seller_id: str = "seller-1", quantity: int = 1,
-                 price: str = "1499.00", fee: str = "25.00", kind: str = "car") -> str:
+def make_listing(
+    url: str,
+    seller_id: str = "seller-1",
+    quantity: int = 1,
+    price: str = "1499.00",
+    fee: str = "25.00",
+    kind: str = "car",
+) -> str:
     listing_id = str(uuid.uuid4())
     with session_scope(url) as session:
-        session.add(Listing(id=listing_id, seller_id=seller_id, listing_type=kind,
-                            title="1998 Mazda MX-5", description="Red, 120k km",
-                            unit_price=Decimal(price), currency="USD", shipping_fee=Decimal(fee),
-                            quantity_available=quantity, status="active", created_at=utcnow(),
-                            updated_at=utcnow()))
+        session.add(
+            Listing(
+                id=listing_id,
+                seller_id=seller_id,
+                listing_type=kind,
+                title="1998 Mazda MX-5",
+                description="Red, 120k km",
+                unit_price=Decimal(price),
+                currency="USD",
+                shipping_fee=Decimal(fee),
+                quantity_available=quantity,
+                status="active",
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+        )
     return listing_id
 
 
-def order_input(listing_id: str, buyer_id: str = "buyer-1", quantity: int = 1,
-                settings: Settings | None = None) -> OrderInput:
+def order_input(
+    listing_id: str, buyer_id: str = "buyer-1", quantity: int = 1, settings: Settings | None = None
+) -> OrderInput:
     settings = settings or Settings()
     return OrderInput(
-        order=NewOrder(order_id=str(uuid.uuid4()), buyer_id=buyer_id, listing_id=listing_id,
-                       quantity=quantity, shipping_address=ADDRESS, tax_rate=settings.tax_rate),
-        timeouts=OrderTimeouts(payment=settings.payment_timeout, ship=settings.ship_timeout,
-                               delivery=settings.delivery_timeout),
+        order=NewOrder(
+            order_id=str(uuid.uuid4()),
+            buyer_id=buyer_id,
+            listing_id=listing_id,
+            quantity=quantity,
+            shipping_address=ADDRESS,
+            tax_rate=settings.tax_rate,
+        ),
+        timeouts=OrderTimeouts(
+            payment=settings.payment_timeout,
+            ship=settings.ship_timeout,
+            delivery=settings.delivery_timeout,
+        ),
         gateway=settings.payment_gateway,
     )
 

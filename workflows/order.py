@@ -37,19 +37,17 @@ with workflow.unsafe.imports_passed_through():
         Transition,
     )
 
-DB_STEP = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=200),
-                                maximum_interval=timedelta(seconds=30)),
-}
+STEP_TIMEOUT = timedelta(seconds=30)
+DB_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
+)
 # No attempt limit: the same idempotency key goes to the gateway until it answers, so an
 # unanswered charge is never forgotten and never made twice.
-GATEWAY_STEP = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=500),
-                                backoff_coefficient=2.0,
-                                maximum_interval=timedelta(minutes=1)),
-}
+GATEWAY_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+)
 SYSTEM = "system"
 
 
@@ -72,7 +70,10 @@ class OrderWorkflow:
         self._params = params
         self._order_id = params.order.order_id
         self._admission = await workflow.execute_activity_method(
-            OrderActivities.admit_order, params.order, **DB_STEP
+            OrderActivities.admit_order,
+            params.order,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=DB_RETRY,
         )
         if not self._admission.accepted:
             workflow.upsert_search_attributes([sa.ORDER_STATUS.value_set("rejected")])
@@ -86,11 +87,7 @@ class OrderWorkflow:
         }
         while self._status in timeouts:
             waiting_in = self._status
-            try:
-                await workflow.wait_condition(
-                    lambda: self._status != waiting_in, timeout=timeouts[waiting_in]
-                )
-            except TimeoutError:
+            if not await self._moved_on_from(waiting_in, timeouts[waiting_in]):
                 await self._on_timeout(waiting_in)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return OrderResult(status=self._status.value)
@@ -123,9 +120,16 @@ class OrderWorkflow:
         async with self._lock:
             self._check(OrderAction.CONFIRM)
             await self._begin_attempt(command.payment_id, "bank_transfer", "offline")
-            await self._complete(PaymentCompleted(
-                order_id=self._order_id, payment_id=command.payment_id, transaction_id=None,
-                gateway_response=None, actor=command.actor, at=workflow.now()))
+            await self._complete(
+                PaymentCompleted(
+                    order_id=self._order_id,
+                    payment_id=command.payment_id,
+                    transaction_id=None,
+                    gateway_response=None,
+                    actor=command.actor,
+                    at=workflow.now(),
+                )
+            )
             return self._status_value()
 
     @confirm_offline_payment.validator
@@ -138,10 +142,20 @@ class OrderWorkflow:
     async def ship(self, command: ShipCommand) -> str:
         async with self._lock:
             self._check(OrderAction.SHIP)
-            await self._transition(OrderStatus.SHIPPED, Transition(
-                order_id=self._order_id, status="shipped", event="shipped", actor=command.actor,
-                at=workflow.now(), note=command.carrier, tracking_number=command.tracking_number,
-                tracking_url=command.tracking_url, carrier=command.carrier))
+            await self._transition(
+                OrderStatus.SHIPPED,
+                Transition(
+                    order_id=self._order_id,
+                    status="shipped",
+                    event="shipped",
+                    actor=command.actor,
+                    at=workflow.now(),
+                    note=command.carrier,
+                    tracking_number=command.tracking_number,
+                    tracking_url=command.tracking_url,
+                    carrier=command.carrier,
+                ),
+            )
             return self._status_value()
 
     @ship.validator
@@ -164,8 +178,9 @@ class OrderWorkflow:
         async with self._lock:
             self._check(OrderAction.CANCEL, Role(command.role))
             if command.unpaid_only and self._paid is not None:
-                raise ApplicationError("the order was paid meanwhile", type="invalid_transition",
-                                       non_retryable=True)
+                raise ApplicationError(
+                    "the order was paid meanwhile", type="invalid_transition", non_retryable=True
+                )
             await self._cancel(command.reason, command.actor)
             return self._status_value()
 
@@ -177,11 +192,15 @@ class OrderWorkflow:
 
     def _check(self, action: OrderAction, role: Role = Role.SYSTEM) -> None:
         if self._status is None:
-            raise ApplicationError("the order is not created yet", type="invalid_transition",
-                                   non_retryable=True)
+            raise ApplicationError(
+                "the order is not created yet", type="invalid_transition", non_retryable=True
+            )
         if self._charging and action is OrderAction.PAY:
-            raise ApplicationError("a payment for this order is already in progress",
-                                   type="payment_in_progress", non_retryable=True)
+            raise ApplicationError(
+                "a payment for this order is already in progress",
+                type="payment_in_progress",
+                non_retryable=True,
+            )
         try:
             next_status(self._status, action, role)
         except InvalidTransition as error:
@@ -190,6 +209,14 @@ class OrderWorkflow:
     def _status_value(self) -> str:
         assert self._status is not None
         return self._status.value
+
+    async def _moved_on_from(self, status: OrderStatus, within: timedelta) -> bool:
+        """Wait, on a durable timer, for a handler to move the order out of `status`."""
+        try:
+            await workflow.wait_condition(lambda: self._status != status, timeout=within)
+        except TimeoutError:
+            return False
+        return True
 
     async def _on_timeout(self, waited_in: OrderStatus) -> None:
         async with self._lock:
@@ -206,8 +233,9 @@ class OrderWorkflow:
         assert self._admission is not None
         self._charging = True
         try:
-            attempt = await self._begin_attempt(command.payment_id, command.payment_method,
-                                                self._params.gateway)
+            attempt = await self._begin_attempt(
+                command.payment_id, command.payment_method, self._params.gateway
+            )
             try:
                 result = await workflow.execute_activity_method(
                     GatewayActivities.charge,
@@ -219,7 +247,8 @@ class OrderWorkflow:
                         card_token=command.card_token or "",
                         description=f"Order {self._admission.order_number}",
                     ),
-                    **GATEWAY_STEP,
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    retry_policy=GATEWAY_RETRY,
                 )
             except ActivityError as error:
                 cause = error.cause
@@ -227,17 +256,33 @@ class OrderWorkflow:
                     raise
                 await workflow.execute_activity_method(
                     OrderActivities.fail_payment,
-                    PaymentFailed(order_id=self._order_id, payment_id=command.payment_id,
-                                  attempt=attempt, error_code=cause.type,
-                                  error_message=cause.message, at=workflow.now()),
-                    **DB_STEP,
+                    PaymentFailed(
+                        order_id=self._order_id,
+                        payment_id=command.payment_id,
+                        attempt=attempt,
+                        error_code=cause.type,
+                        error_message=cause.message,
+                        at=workflow.now(),
+                    ),
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    retry_policy=DB_RETRY,
                 )
-                return PaymentOutcome(payment_id=command.payment_id, status="failed",
-                                      error_code=cause.type, error_message=cause.message)
-            await self._complete(PaymentCompleted(
-                order_id=self._order_id, payment_id=command.payment_id,
-                transaction_id=result.transaction_id, gateway_response=result.gateway_response,
-                actor=command.actor, at=workflow.now()))
+                return PaymentOutcome(
+                    payment_id=command.payment_id,
+                    status="failed",
+                    error_code=cause.type,
+                    error_message=cause.message,
+                )
+            await self._complete(
+                PaymentCompleted(
+                    order_id=self._order_id,
+                    payment_id=command.payment_id,
+                    transaction_id=result.transaction_id,
+                    gateway_response=result.gateway_response,
+                    actor=command.actor,
+                    at=workflow.now(),
+                )
+            )
             return PaymentOutcome(payment_id=command.payment_id, status="completed")
         finally:
             self._charging = False
@@ -248,27 +293,50 @@ class OrderWorkflow:
         self._attempts[payment_id] = attempt
         await workflow.execute_activity_method(
             OrderActivities.begin_payment_attempt,
-            PaymentAttempt(order_id=self._order_id, payment_id=payment_id, payment_method=method,
-                           gateway=gateway, amount=self._admission.total_amount,
-                           currency=self._admission.currency, attempt=attempt),
-            **DB_STEP,
+            PaymentAttempt(
+                order_id=self._order_id,
+                payment_id=payment_id,
+                payment_method=method,
+                gateway=gateway,
+                amount=self._admission.total_amount,
+                currency=self._admission.currency,
+                attempt=attempt,
+            ),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=DB_RETRY,
         )
         return attempt
 
     async def _complete(self, done: PaymentCompleted) -> None:
-        await workflow.execute_activity_method(OrderActivities.complete_payment, done, **DB_STEP)
+        await workflow.execute_activity_method(
+            OrderActivities.complete_payment,
+            done,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
         self._paid = done
         self._status = OrderStatus.CONFIRMED
         self._publish()
 
     async def _deliver(self, actor: str, note: str | None) -> None:
-        await self._transition(OrderStatus.DELIVERED, Transition(
-            order_id=self._order_id, status="delivered", event="delivered", actor=actor,
-            at=workflow.now(), note=note))
+        await self._transition(
+            OrderStatus.DELIVERED,
+            Transition(
+                order_id=self._order_id,
+                status="delivered",
+                event="delivered",
+                actor=actor,
+                at=workflow.now(),
+                note=note,
+            ),
+        )
 
     async def _transition(self, status: OrderStatus, transition: Transition) -> None:
         await workflow.execute_activity_method(
-            OrderActivities.record_transition, transition, **DB_STEP
+            OrderActivities.record_transition,
+            transition,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=DB_RETRY,
         )
         self._status = status
         self._publish()
@@ -282,17 +350,28 @@ class OrderWorkflow:
             refunded = self._admission.total_amount
             refund = await workflow.execute_activity_method(
                 GatewayActivities.refund,
-                RefundRequest(payment_id=self._paid.payment_id,
-                              idempotency_key=f"order-{self._order_id}:cancel-refund",
-                              transaction_id=self._paid.transaction_id, amount=refunded,
-                              currency=self._admission.currency),
-                **GATEWAY_STEP,
+                RefundRequest(
+                    payment_id=self._paid.payment_id,
+                    idempotency_key=f"order-{self._order_id}:cancel-refund",
+                    transaction_id=self._paid.transaction_id,
+                    amount=refunded,
+                    currency=self._admission.currency,
+                ),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=GATEWAY_RETRY,
             )
         await workflow.execute_activity_method(
             OrderActivities.cancel_order,
-            Cancellation(order_id=self._order_id, reason=reason, actor=actor, at=workflow.now(),
-                         refund=refund, refunded_amount=refunded),
-            **DB_STEP,
+            Cancellation(
+                order_id=self._order_id,
+                reason=reason,
+                actor=actor,
+                at=workflow.now(),
+                refund=refund,
+                refunded_amount=refunded,
+            ),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=DB_RETRY,
         )
         self._status = OrderStatus.CANCELLED
         self._publish()
@@ -300,10 +379,12 @@ class OrderWorkflow:
     def _publish(self) -> None:
         """Mirror the order into its search attributes so ops can find it in the UI."""
         assert self._admission is not None and self._status is not None
-        workflow.upsert_search_attributes([
-            sa.ORDER_STATUS.value_set(self._status.value),
-            sa.ORDER_NUMBER.value_set(self._admission.order_number or ""),
-            sa.BUYER_ID.value_set(self._admission.buyer_id),
-            sa.SELLER_ID.value_set(self._admission.seller_id),
-            sa.ORDER_TOTAL.value_set(float(self._admission.total_amount)),
-        ])
+        workflow.upsert_search_attributes(
+            [
+                sa.ORDER_STATUS.value_set(self._status.value),
+                sa.ORDER_NUMBER.value_set(self._admission.order_number or ""),
+                sa.BUYER_ID.value_set(self._admission.buyer_id),
+                sa.SELLER_ID.value_set(self._admission.seller_id),
+                sa.ORDER_TOTAL.value_set(float(self._admission.total_amount)),
+            ]
+        )

@@ -22,8 +22,9 @@ async def healthz() -> dict[str, str]:
 async def readyz(settings: SettingsDep, client: ClientDep) -> dict[str, object] | Response:
     checks: dict[str, str] = {}
     try:
-        await asyncio.wait_for(in_transaction(settings.database_url,
-                                              lambda s: s.execute(text("SELECT 1")).scalar()), 3)
+        await asyncio.wait_for(
+            in_transaction(settings.database_url, lambda s: s.execute(text("SELECT 1")).scalar()), 3
+        )
         checks["database"] = "ok"
     except Exception as error:
         checks["database"] = f"unreachable: {type(error).__name__}"

@@ -17,8 +17,9 @@ router = SlashRouter(tags=["invoices"])
 
 
 @router.get("/api/invoices/", response_model=Page[InvoiceOut])
-async def list_invoices(me: PrincipalDep, settings: SettingsDep, limit: Limit = 50,
-                        cursor: Cursor = None) -> dict[str, object]:
+async def list_invoices(
+    me: PrincipalDep, settings: SettingsDep, limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, object]:
     viewer = Viewer(me.user_id, me.is_admin)
 
     def read(session: Session) -> dict[str, object]:

@@ -52,8 +52,9 @@ async def get_listing(listing_id: str, me: PrincipalDep, settings: SettingsDep) 
 
 
 @router.patch("/api/listings/{listing_id}/", response_model=ListingOut)
-async def patch_listing(listing_id: str, body: ListingPatch, me: PrincipalDep,
-                        settings: SettingsDep) -> Listing:
+async def patch_listing(
+    listing_id: str, body: ListingPatch, me: PrincipalDep, settings: SettingsDep
+) -> Listing:
     changes = body.model_dump(exclude_unset=True)
     if any(value is None for value in changes.values()):
         raise ApiError(422, "validation_error", "Fields may be changed but not set to null")

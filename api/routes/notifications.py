@@ -17,21 +17,26 @@ router = SlashRouter(tags=["notifications"])
 
 
 @router.get("/api/notifications/", response_model=Page[NotificationOut])
-async def list_notifications(me: PrincipalDep, settings: SettingsDep, limit: Limit = 50,
-                             cursor: Cursor = None) -> dict[str, object]:
+async def list_notifications(
+    me: PrincipalDep, settings: SettingsDep, limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, object]:
     def read(session: Session) -> dict[str, object]:
         query = select(Notification).where(Notification.user_id == me.user_id)
-        rows, next_cursor = page(session, query, Notification.created_at, Notification.id,
-                                 limit, cursor)
-        return {"items": [NotificationOut.model_validate(n, from_attributes=True) for n in rows],
-                "next_cursor": next_cursor}
+        rows, next_cursor = page(
+            session, query, Notification.created_at, Notification.id, limit, cursor
+        )
+        return {
+            "items": [NotificationOut.model_validate(n, from_attributes=True) for n in rows],
+            "next_cursor": next_cursor,
+        }
 
     return await in_transaction(settings.database_url, read)
 
 
 @router.post("/api/notifications/{notification_id}/read/", response_model=NotificationOut)
-async def mark_read(notification_id: str, me: PrincipalDep,
-                    settings: SettingsDep) -> NotificationOut:
+async def mark_read(
+    notification_id: str, me: PrincipalDep, settings: SettingsDep
+) -> NotificationOut:
     def write(session: Session) -> NotificationOut | None:
         note = session.get(Notification, notification_id)
         if note is None or note.user_id != me.user_id:

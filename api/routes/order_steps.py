@@ -16,54 +16,73 @@ router = SlashRouter(tags=["orders"])
 
 
 @router.post("/api/orders/{order_id}/confirm/", response_model=OrderDetail)
-async def confirm(order_id: str, me: PrincipalDep, settings: SettingsDep,
-                  client: ClientDep) -> OrderDetail:
+async def confirm(
+    order_id: str, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+) -> OrderDetail:
     viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, order_id)
     if not me.is_admin:
         raise ApiError(403, "forbidden", "Only an admin records an offline payment")
     handle = client.get_workflow_handle(order.workflow_id)
-    await call_workflow(handle.execute_update(OrderWorkflow.confirm_offline_payment,
-                                              OfflinePaymentCommand(payment_id=str(uuid.uuid4()),
-                                                                    actor=me.user_id)))
+    await call_workflow(
+        handle.execute_update(
+            OrderWorkflow.confirm_offline_payment,
+            OfflinePaymentCommand(payment_id=str(uuid.uuid4()), actor=me.user_id),
+        )
+    )
     return await load_detail(settings, viewer, order_id)
 
 
 @router.post("/api/orders/{order_id}/ship/", response_model=OrderDetail)
-async def ship(order_id: str, body: ShipRequest, me: PrincipalDep, settings: SettingsDep,
-               client: ClientDep) -> OrderDetail:
+async def ship(
+    order_id: str, body: ShipRequest, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+) -> OrderDetail:
     viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, order_id)
     if order.seller_id != me.user_id:
         raise ApiError(403, "forbidden", "Only the order's seller ships it")
     handle = client.get_workflow_handle(order.workflow_id)
-    await call_workflow(handle.execute_update(OrderWorkflow.ship, ShipCommand(
-        tracking_number=body.tracking_number, tracking_url=body.tracking_url,
-        carrier=body.carrier, actor=me.user_id)))
+    await call_workflow(
+        handle.execute_update(
+            OrderWorkflow.ship,
+            ShipCommand(
+                tracking_number=body.tracking_number,
+                tracking_url=body.tracking_url,
+                carrier=body.carrier,
+                actor=me.user_id,
+            ),
+        )
+    )
     return await load_detail(settings, viewer, order_id)
 
 
 @router.post("/api/orders/{order_id}/deliver/", response_model=OrderDetail)
-async def deliver(order_id: str, me: PrincipalDep, settings: SettingsDep,
-                  client: ClientDep) -> OrderDetail:
+async def deliver(
+    order_id: str, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+) -> OrderDetail:
     viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, order_id)
     if order.buyer_id != me.user_id and not me.is_admin:
         raise ApiError(403, "forbidden", "Only the buyer or an admin confirms delivery")
     handle = client.get_workflow_handle(order.workflow_id)
-    await call_workflow(handle.execute_update(OrderWorkflow.deliver,
-                                              DeliverCommand(actor=me.user_id)))
+    await call_workflow(
+        handle.execute_update(OrderWorkflow.deliver, DeliverCommand(actor=me.user_id))
+    )
     return await load_detail(settings, viewer, order_id)
 
 
 @router.post("/api/orders/{order_id}/cancel/", response_model=OrderDetail)
-async def cancel(order_id: str, body: CancelRequest, me: PrincipalDep, settings: SettingsDep,
-                 client: ClientDep) -> OrderDetail:
+async def cancel(
+    order_id: str, body: CancelRequest, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+) -> OrderDetail:
     viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, order_id)
     # The most powerful of the caller's parts in this order decides how late they may cancel.
-    role = ("admin" if me.is_admin else "buyer" if order.buyer_id == me.user_id else "seller")
+    role = "admin" if me.is_admin else "buyer" if order.buyer_id == me.user_id else "seller"
     handle = client.get_workflow_handle(order.workflow_id)
-    await call_workflow(handle.execute_update(OrderWorkflow.cancel, CancelCommand(
-        reason=body.reason, actor=me.user_id, role=role)))
+    await call_workflow(
+        handle.execute_update(
+            OrderWorkflow.cancel, CancelCommand(reason=body.reason, actor=me.user_id, role=role)
+        )
+    )
     return await load_detail(settings, viewer, order_id)

@@ -28,12 +28,14 @@ SELLER_FIELDS = {"seller_notes"}
 
 
 @router.post("/api/orders/", status_code=201, response_model=OrderDetail)
-async def create_order(body: OrderCreate, me: PrincipalDep, settings: SettingsDep,
-                       client: ClientDep) -> OrderDetail:
+async def create_order(
+    body: OrderCreate, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+) -> OrderDetail:
     require_role(me, "buyer")
     if body.discount_code is not None:
-        raise ApiError(422, "discount_invalid", "The discount code does not exist",
-                       {"reason": "not_found"})
+        raise ApiError(
+            422, "discount_invalid", "The discount code does not exist", {"reason": "not_found"}
+        )
     if body.payment is not None:
         check_payment_request(body.payment.payment_method, body.payment.card_token)
     listing = await in_transaction(settings.database_url, lambda s: s.get(Listing, body.listing_id))
@@ -45,32 +47,54 @@ async def create_order(body: OrderCreate, me: PrincipalDep, settings: SettingsDe
     if listing.status == "active" and listing.quantity_available < body.quantity:
         raise ApiError(409, "out_of_stock", "The listing has no stock left for this quantity")
     order_id = str(uuid.uuid4())
-    await start_order(client, settings, NewOrder(
-        order_id=order_id, buyer_id=me.user_id, listing_id=body.listing_id,
-        quantity=body.quantity, shipping_address=body.shipping_address,
-        billing_address=body.billing_address, buyer_notes=body.buyer_notes,
-        tax_rate=settings.tax_rate,
-    ))
+    await start_order(
+        client,
+        settings,
+        NewOrder(
+            order_id=order_id,
+            buyer_id=me.user_id,
+            listing_id=body.listing_id,
+            quantity=body.quantity,
+            shipping_address=body.shipping_address,
+            billing_address=body.billing_address,
+            buyer_notes=body.buyer_notes,
+            tax_rate=settings.tax_rate,
+        ),
+    )
     if body.payment is not None:
-        await pay(client, settings, f"order-{order_id}", PayCommand(
-            payment_id=str(uuid.uuid4()), payment_method=body.payment.payment_method,
-            card_token=body.payment.card_token, actor=me.user_id))
+        await pay(
+            client,
+            settings,
+            f"order-{order_id}",
+            PayCommand(
+                payment_id=str(uuid.uuid4()),
+                payment_method=body.payment.payment_method,
+                card_token=body.payment.card_token,
+                actor=me.user_id,
+            ),
+        )
     return await load_detail(settings, Viewer(me.user_id, me.is_admin), order_id)
 
 
 @router.get("/api/orders/", response_model=Page[OrderOut])
-async def list_orders(me: PrincipalDep, settings: SettingsDep, limit: Limit = 50,
-                      cursor: Cursor = None, role: Literal["buyer", "seller"] | None = None,
-                      status: Literal["pending", "confirmed", "shipped", "delivered",
-                                      "cancelled", "refunded"] | None = None
-                      ) -> dict[str, object]:
+async def list_orders(
+    me: PrincipalDep,
+    settings: SettingsDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    role: Literal["buyer", "seller"] | None = None,
+    status: Literal["pending", "confirmed", "shipped", "delivered", "cancelled", "refunded"]
+    | None = None,
+) -> dict[str, object]:
     viewer = Viewer(me.user_id, me.is_admin)
 
     def read(session):  # type: ignore[no-untyped-def]
-        orders, next_cursor = order_queries.list_orders(session, viewer, role, status, limit,
-                                                        cursor)
+        orders, next_cursor = order_queries.list_orders(
+            session, viewer, role, status, limit, cursor
+        )
         payments = order_queries.payments_by_id(
-            session, [o.payment_id for o in orders if o.payment_id])
+            session, [o.payment_id for o in orders if o.payment_id]
+        )
         items = [order_out(o, payments.get(o.payment_id or "")) for o in orders]
         return {"items": items, "next_cursor": next_cursor}
 
@@ -82,41 +106,65 @@ async def get_order(order_id: str, me: PrincipalDep, settings: SettingsDep) -> O
     return await load_detail(settings, Viewer(me.user_id, me.is_admin), order_id)
 
 
-async def _edit(order_id: str, body: OrderPatch, me: PrincipalDep,
-                settings: SettingsDep) -> OrderDetail:
+async def _edit(
+    order_id: str, body: OrderPatch, me: PrincipalDep, settings: SettingsDep
+) -> OrderDetail:
     viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, order_id)
     changes = body.model_dump(exclude_unset=True, mode="json")
     allowed = (BUYER_FIELDS if order.buyer_id == me.user_id else set()) | (
-        SELLER_FIELDS if order.seller_id == me.user_id else set())
+        SELLER_FIELDS if order.seller_id == me.user_id else set()
+    )
     refused = sorted(set(changes) - allowed)
     if refused:
-        raise ApiError(422, "validation_error", "You may not change these fields",
-                       [{"loc": ["body", field], "msg": "not editable by you"} for field in refused])
+        raise ApiError(
+            422,
+            "validation_error",
+            "You may not change these fields",
+            [{"loc": ["body", field], "msg": "not editable by you"} for field in refused],
+        )
     if set(changes) & BUYER_FIELDS and order.status not in EDITABLE_STATUSES:
-        raise ApiError(409, "invalid_transition",
-                       f"Addresses and notes are fixed once the order is {order.status}")
+        raise ApiError(
+            409,
+            "invalid_transition",
+            f"Addresses and notes are fixed once the order is {order.status}",
+        )
     if changes:
-        await in_transaction(settings.database_url,
-                             lambda s: order_queries.edit_details(s, order_id, changes, me.user_id))
+        await in_transaction(
+            settings.database_url,
+            lambda s: order_queries.edit_details(s, order_id, changes, me.user_id),
+        )
     return await load_detail(settings, viewer, order_id)
 
 
-router.add_api_route("/api/orders/{order_id}/", _edit, methods=["PATCH"],
-                     response_model=OrderDetail, name="patch_order")
-router.add_api_route("/api/orders/{order_id}/", _edit, methods=["PUT"],
-                     response_model=OrderDetail, name="put_order")
+router.add_api_route(
+    "/api/orders/{order_id}/",
+    _edit,
+    methods=["PATCH"],
+    response_model=OrderDetail,
+    name="patch_order",
+)
+router.add_api_route(
+    "/api/orders/{order_id}/", _edit, methods=["PUT"], response_model=OrderDetail, name="put_order"
+)
 
 
 @router.delete("/api/orders/{order_id}/", status_code=204)
-async def delete_order(order_id: str, me: PrincipalDep, settings: SettingsDep,
-                       client: ClientDep) -> Response:
+async def delete_order(
+    order_id: str, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+) -> Response:
     order = await load_detail(settings, Viewer(me.user_id, me.is_admin), order_id)
     if order.buyer_id != me.user_id:
         raise ApiError(403, "forbidden", "Only the buyer may delete an order")
     if order.status != "pending" or (order.payment and order.payment.status != "failed"):
         raise ApiError(409, "invalid_transition", "Only a pending, unpaid order can be deleted")
     handle = client.get_workflow_handle(order.workflow_id)
-    await call_workflow(handle.execute_update(OrderWorkflow.cancel, CancelCommand(
-        reason="deleted by buyer", actor=me.user_id, role="buyer", unpaid_only=True)))
+    await call_workflow(
+        handle.execute_update(
+            OrderWorkflow.cancel,
+            CancelCommand(
+                reason="deleted by buyer", actor=me.user_id, role="buyer", unpaid_only=True
+            ),
+        )
+    )
     return Response(status_code=204)

@@ -22,33 +22,51 @@ from workflows.contracts import PayCommand
 router = SlashRouter(tags=["payments"])
 
 
-@router.post("/api/payments/", status_code=201, response_model=PaymentOut,
-             response_model_exclude_none=False)
-async def create_payment(body: PaymentCreate, me: PrincipalDep, settings: SettingsDep,
-                         client: ClientDep) -> PaymentOut:
+@router.post(
+    "/api/payments/", status_code=201, response_model=PaymentOut, response_model_exclude_none=False
+)
+async def create_payment(
+    body: PaymentCreate, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+) -> PaymentOut:
     viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, body.order_id)
     if order.buyer_id != me.user_id:
         raise ApiError(403, "forbidden", "Only the order's buyer pays it")
     check_payment_request(body.payment_method, body.card_token)
-    command = PayCommand(payment_id=str(uuid.uuid4()), payment_method=body.payment_method,
-                         card_token=body.card_token, actor=me.user_id)
+    command = PayCommand(
+        payment_id=str(uuid.uuid4()),
+        payment_method=body.payment_method,
+        card_token=body.card_token,
+        actor=me.user_id,
+    )
     await pay(client, settings, order.workflow_id, command)
     try:
         return await _load(settings, viewer, command.payment_id, me.is_admin)
     except ApiError:
         # Not even begun within the wait (no worker polling yet): it is still on its way.
-        return PaymentOut(id=command.payment_id, order_id=order.id,
-                          payment_method=command.payment_method, amount=order.total_amount,
-                          currency=order.currency, status="processing", transaction_id=None,
-                          reference_number=order.order_number, gateway=settings.payment_gateway,
-                          error_code=None, error_message=None, attempts=0, instructions=None,
-                          created_at=utcnow(), processed_at=None)
+        return PaymentOut(
+            id=command.payment_id,
+            order_id=order.id,
+            payment_method=command.payment_method,
+            amount=order.total_amount,
+            currency=order.currency,
+            status="processing",
+            transaction_id=None,
+            reference_number=order.order_number,
+            gateway=settings.payment_gateway,
+            error_code=None,
+            error_message=None,
+            attempts=0,
+            instructions=None,
+            created_at=utcnow(),
+            processed_at=None,
+        )
 
 
 @router.get("/api/payments/", response_model=Page[PaymentOut])
-async def list_payments(me: PrincipalDep, settings: SettingsDep, limit: Limit = 50,
-                        cursor: Cursor = None) -> dict[str, object]:
+async def list_payments(
+    me: PrincipalDep, settings: SettingsDep, limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, object]:
     viewer = Viewer(me.user_id, me.is_admin)
 
     def read(session: Session) -> dict[str, object]:
@@ -64,21 +82,31 @@ async def get_payment(payment_id: str, me: PrincipalDep, settings: SettingsDep) 
 
 
 @router.post("/api/payments/{payment_id}/retry/", response_model=PaymentOut)
-async def retry_payment(payment_id: str, body: PaymentRetry, me: PrincipalDep,
-                        settings: SettingsDep, client: ClientDep) -> PaymentOut:
+async def retry_payment(
+    payment_id: str, body: PaymentRetry, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+) -> PaymentOut:
     viewer = Viewer(me.user_id, me.is_admin)
     payment = await _load(settings, viewer, payment_id, me.is_admin)
     order = await load_detail(settings, viewer, payment.order_id)
     if order.buyer_id != me.user_id:
         raise ApiError(403, "forbidden", "Only the order's buyer pays it")
     if payment.status != "failed" or order.status != "pending":
-        raise ApiError(409, "invalid_transition",
-                       "Only a failed payment of a pending order can be retried")
+        raise ApiError(
+            409, "invalid_transition", "Only a failed payment of a pending order can be retried"
+        )
     method = body.payment_method or payment.payment_method
     check_payment_request(method, body.card_token)
-    await pay(client, settings, order.workflow_id, PayCommand(
-        payment_id=payment_id, payment_method=method, card_token=body.card_token,
-        actor=me.user_id))
+    await pay(
+        client,
+        settings,
+        order.workflow_id,
+        PayCommand(
+            payment_id=payment_id,
+            payment_method=method,
+            card_token=body.card_token,
+            actor=me.user_id,
+        ),
+    )
     return await _load(settings, viewer, payment_id, me.is_admin)
 
 

@@ -17,7 +17,10 @@ from workflows.contracts import ChargeRequest, ChargeResult, RefundRequest, Refu
 SUCCEEDING_TOKENS = frozenset({"tok_visa", "tok_mastercard"})
 DECLINES = {
     "tok_chargeDeclined": ("card_declined", "Your card was declined."),
-    "tok_chargeDeclinedInsufficientFunds": ("insufficient_funds", "Your card has insufficient funds."),
+    "tok_chargeDeclinedInsufficientFunds": (
+        "insufficient_funds",
+        "Your card has insufficient funds.",
+    ),
 }
 FLAKY_TOKEN = "tok_processingError"
 FLAKY_FAILURES = 2

@@ -53,16 +53,21 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         dev_server_existing_path=binary("temporal"),
         search_attributes=ALL,
-        dev_server_extra_args=["--sqlite-pragma", "journal_mode=WAL",
-                               "--sqlite-pragma", "synchronous=NORMAL"],
+        dev_server_extra_args=[
+            "--sqlite-pragma",
+            "journal_mode=WAL",
+            "--sqlite-pragma",
+            "synchronous=NORMAL",
+        ],
     )
     async with env:
         yield env
 
 
 @pytest.fixture(scope="session")
-async def stack(dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
-                ) -> AsyncIterator[Stack]:
+async def stack(
+    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
     db_file: Path = tmp_path_factory.mktemp("e2e") / "orders.db"
     port = free_port()
     settings = Settings(
@@ -73,13 +78,20 @@ async def stack(dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathF
         api_port=port,
     )
     upgrade(settings.database_url)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on",
-                                           timeout_graceful_shutdown=5))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
+    )
     with ThreadPoolExecutor(max_workers=32) as executor:
         async with build_worker(dev_env.client, settings, executor):
             serving = asyncio.create_task(server.serve())
-            while not server.started:
+            while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
                 await asyncio.sleep(0.05)
             yield Stack(f"http://127.0.0.1:{port}", settings, dev_env)
             server.should_exit = True

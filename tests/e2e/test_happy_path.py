@@ -7,13 +7,19 @@ from workflows.order import OrderWorkflow
 
 async def test_purchase_from_listing_to_delivery(stack: Stack) -> None:
     seller_id, buyer_id = users()
-    async with stack.client(seller_id, "seller") as seller, stack.client(buyer_id, "buyer") as buyer:
+    async with (
+        stack.client(seller_id, "seller") as seller,
+        stack.client(buyer_id, "buyer") as buyer,
+    ):
         listing = await list_item(seller)
         order = await place_order(buyer, listing["id"])
         assert order["status"] == "pending"
         assert order["order_number"].startswith("ORD-")
         assert (order["subtotal"], order["shipping"], order["total_amount"]) == (
-            "1499.00", "25.00", "1524.00")
+            "1499.00",
+            "25.00",
+            "1524.00",
+        )
         assert Decimal(order["tax"]) == 0
 
         payment = await pay(buyer, order["id"])
@@ -27,8 +33,9 @@ async def test_purchase_from_listing_to_delivery(stack: Stack) -> None:
         invoice = (await buyer.get(f"/api/invoices/{confirmed['invoice_id']}/")).json()
         assert invoice["status"] == "paid" and invoice["amount_due"] == "0.00"
 
-        shipped = await seller.post(f"/api/orders/{order['id']}/ship/",
-                                    json={"tracking_number": "1Z999", "carrier": "UPS"})
+        shipped = await seller.post(
+            f"/api/orders/{order['id']}/ship/", json={"tracking_number": "1Z999", "carrier": "UPS"}
+        )
         assert shipped.status_code == 200, shipped.text
         assert shipped.json()["status"] == "shipped"
         assert shipped.json()["tracking_number"] == "1Z999"
@@ -38,7 +45,11 @@ async def test_purchase_from_listing_to_delivery(stack: Stack) -> None:
         detail = delivered.json()
         assert detail["status"] == "delivered"
         assert [e["event"] for e in detail["timeline"]] == [
-            "created", "confirmed", "shipped", "delivered"]
+            "created",
+            "confirmed",
+            "shipped",
+            "delivered",
+        ]
 
         handle = stack.env.client.get_workflow_handle_for(OrderWorkflow.run, order["workflow_id"])
         result = await handle.result()
@@ -52,4 +63,8 @@ async def test_purchase_from_listing_to_delivery(stack: Stack) -> None:
 
         notes = (await buyer.get("/api/notifications/")).json()["items"]
         assert {n["kind"] for n in notes if n["order_id"] == order["id"]} == {
-            "created", "confirmed", "shipped", "delivered"}
+            "created",
+            "confirmed",
+            "shipped",
+            "delivered",
+        }

@@ -8,34 +8,50 @@ from tests.e2e.flows import ADDRESS, list_item, pay, place_order, users
 
 async def test_unknown_fields_are_rejected(stack: Stack) -> None:
     seller_id, buyer_id = users()
-    async with stack.client(seller_id, "seller") as seller, stack.client(buyer_id, "buyer") as buyer:
+    async with (
+        stack.client(seller_id, "seller") as seller,
+        stack.client(buyer_id, "buyer") as buyer,
+    ):
         listing = await list_item(seller)
-        response = await buyer.post("/api/orders/", json={
-            "listing_id": listing["id"], "shipping_address": ADDRESS, "total_amount": "1.00"})
+        response = await buyer.post(
+            "/api/orders/",
+            json={"listing_id": listing["id"], "shipping_address": ADDRESS, "total_amount": "1.00"},
+        )
         assert response.status_code == 422
         error = response.json()["error"]
         assert error["code"] == "validation_error"
         assert any(d["loc"][-1] == "total_amount" for d in error["details"])
         assert (await buyer.get("/api/orders/")).json()["items"] == []
         assert (await seller.get(f"/api/listings/{listing['id']}/")).json()[
-            "quantity_available"] == 1
+            "quantity_available"
+        ] == 1
 
 
-@pytest.mark.parametrize("body", [
-    b"{not json", b"[]", b'"text"', b'{"listing_id": 5}', b"", b'{"quantity": 1e309}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[]",
+        b'"text"',
+        b'{"listing_id": 5}',
+        b"",
+        b'{"quantity": 1e309}',
+    ],
+)
 async def test_malformed_bodies(stack: Stack, body: bytes) -> None:
     async with stack.client("malformed", "buyer") as buyer:
-        response = await buyer.post("/api/orders/", content=body,
-                                    headers={"Content-Type": "application/json"})
+        response = await buyer.post(
+            "/api/orders/", content=body, headers={"Content-Type": "application/json"}
+        )
     assert response.status_code in (400, 422), response.text
     assert response.json()["error"]["code"] in ("malformed_body", "validation_error")
 
 
 async def test_money_is_never_a_float(stack: Stack) -> None:
     async with stack.client("float-seller", "seller") as seller:
-        response = await seller.post("/api/listings/", json={
-            "listing_type": "car", "title": "x", "unit_price": 1499.99})
+        response = await seller.post(
+            "/api/listings/", json={"listing_type": "car", "title": "x", "unit_price": 1499.99}
+        )
         assert response.status_code == 422
         listing = await list_item(seller, price="1499.99")
         assert listing["unit_price"] == "1499.99"
@@ -43,8 +59,11 @@ async def test_money_is_never_a_float(stack: Stack) -> None:
 
 async def test_invalid_transitions_get_409(stack: Stack) -> None:
     seller_id, buyer_id = users()
-    async with stack.client(seller_id, "seller") as seller, stack.client(
-            buyer_id, "buyer") as buyer, stack.client("admin-x", "admin") as admin:
+    async with (
+        stack.client(seller_id, "seller") as seller,
+        stack.client(buyer_id, "buyer") as buyer,
+        stack.client("admin-x", "admin") as admin,
+    ):
         order = await place_order(buyer, (await list_item(seller))["id"])
         early = await seller.post(f"/api/orders/{order['id']}/ship/", json={"tracking_number": "1"})
         assert early.status_code == 409
@@ -62,8 +81,10 @@ async def test_invalid_transitions_get_409(stack: Stack) -> None:
 
 async def test_paths_work_without_trailing_slash(stack: Stack) -> None:
     async with stack.client("slash-seller", "seller") as seller:
-        created = await seller.post("/api/listings", json={
-            "listing_type": "part", "title": "Oil filter", "unit_price": "12.50"})
+        created = await seller.post(
+            "/api/listings",
+            json={"listing_type": "part", "title": "Oil filter", "unit_price": "12.50"},
+        )
         assert created.status_code == 201
         got = await seller.get(f"/api/listings/{created.json()['id']}")
         assert got.status_code == 200 and got.json()["title"] == "Oil filter"

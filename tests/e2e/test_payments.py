@@ -10,41 +10,59 @@ from tests.e2e.flows import list_item, pay, place_order, users
 
 def charges_for(stack: Stack, payment_id: str) -> int:
     with session_scope(stack.settings.database_url) as session:
-        return session.scalar(
-            select(func.count()).select_from(SandboxOperation).where(
-                SandboxOperation.kind == "charge", SandboxOperation.status == "succeeded",
-                SandboxOperation.idempotency_key.contains(payment_id))
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(SandboxOperation)
+                .where(
+                    SandboxOperation.kind == "charge",
+                    SandboxOperation.status == "succeeded",
+                    SandboxOperation.idempotency_key.contains(payment_id),
+                )
+            )
+            or 0
+        )
 
 
 async def test_decline_then_retry_succeeds(stack: Stack) -> None:
     seller_id, buyer_id = users()
-    async with stack.client(seller_id, "seller") as seller, stack.client(buyer_id, "buyer") as buyer:
+    async with (
+        stack.client(seller_id, "seller") as seller,
+        stack.client(buyer_id, "buyer") as buyer,
+    ):
         order = await place_order(buyer, (await list_item(seller))["id"])
         failed = await pay(buyer, order["id"], "tok_chargeDeclined")
         assert (failed["status"], failed["error_code"]) == ("failed", "card_declined")
         still = (await buyer.get(f"/api/orders/{order['id']}/")).json()
         assert still["status"] == "pending"
-        assert still["payment"] == {"id": failed["id"], "status": "failed",
-                                    "payment_method": "credit_card"}
+        assert still["payment"] == {
+            "id": failed["id"],
+            "status": "failed",
+            "payment_method": "credit_card",
+        }
 
-        retried = await buyer.post(f"/api/payments/{failed['id']}/retry/",
-                                   json={"card_token": "tok_mastercard"})
+        retried = await buyer.post(
+            f"/api/payments/{failed['id']}/retry/", json={"card_token": "tok_mastercard"}
+        )
         assert retried.status_code == 200, retried.text
         assert retried.json()["status"] == "completed"
         assert retried.json()["attempts"] == 2
         assert (await buyer.get(f"/api/orders/{order['id']}/")).json()["status"] == "confirmed"
         assert charges_for(stack, failed["id"]) == 1
 
-        again = await buyer.post(f"/api/payments/{failed['id']}/retry/",
-                                 json={"card_token": "tok_visa"})
+        again = await buyer.post(
+            f"/api/payments/{failed['id']}/retry/", json={"card_token": "tok_visa"}
+        )
         assert again.status_code == 409
         assert again.json()["error"]["code"] == "invalid_transition"
 
 
 async def test_insufficient_funds_is_reported(stack: Stack) -> None:
     seller_id, buyer_id = users()
-    async with stack.client(seller_id, "seller") as seller, stack.client(buyer_id, "buyer") as buyer:
+    async with (
+        stack.client(seller_id, "seller") as seller,
+        stack.client(buyer_id, "buyer") as buyer,
+    ):
         order = await place_order(buyer, (await list_item(seller))["id"])
         failed = await pay(buyer, order["id"], "tok_chargeDeclinedInsufficientFunds")
         assert (failed["status"], failed["error_code"]) == ("failed", "insufficient_funds")
@@ -53,40 +71,63 @@ async def test_insufficient_funds_is_reported(stack: Stack) -> None:
 
 async def test_transient_errors_are_carried_by_the_engine(stack: Stack) -> None:
     seller_id, buyer_id = users()
-    async with stack.client(seller_id, "seller") as seller, stack.client(buyer_id, "buyer") as buyer:
+    async with (
+        stack.client(seller_id, "seller") as seller,
+        stack.client(buyer_id, "buyer") as buyer,
+    ):
         order = await place_order(buyer, (await list_item(seller))["id"])
         payment = await pay(buyer, order["id"], "tok_processingError")
         assert payment["status"] == "completed"
         assert payment["attempts"] == 1  # one attempt of ours; the engine retried the call
         with session_scope(stack.settings.database_url) as session:
-            calls = session.scalars(select(SandboxOperation.calls).where(
-                SandboxOperation.idempotency_key.contains(payment["id"]))).all()
+            calls = session.scalars(
+                select(SandboxOperation.calls).where(
+                    SandboxOperation.idempotency_key.contains(payment["id"])
+                )
+            ).all()
         assert calls == [3]
         assert charges_for(stack, payment["id"]) == 1
 
 
 async def test_payment_in_the_create_call(stack: Stack) -> None:
     seller_id, buyer_id = users()
-    async with stack.client(seller_id, "seller") as seller, stack.client(buyer_id, "buyer") as buyer:
+    async with (
+        stack.client(seller_id, "seller") as seller,
+        stack.client(buyer_id, "buyer") as buyer,
+    ):
         listing = await list_item(seller)
-        order = await place_order(buyer, listing["id"], payment={
-            "payment_method": "debit_card", "card_token": "tok_visa"})
+        order = await place_order(
+            buyer, listing["id"], payment={"payment_method": "debit_card", "card_token": "tok_visa"}
+        )
         assert order["status"] == "confirmed"
         assert order["payment"]["status"] == "completed"
 
 
 async def test_card_numbers_are_refused(stack: Stack) -> None:
     seller_id, buyer_id = users()
-    async with stack.client(seller_id, "seller") as seller, stack.client(buyer_id, "buyer") as buyer:
+    async with (
+        stack.client(seller_id, "seller") as seller,
+        stack.client(buyer_id, "buyer") as buyer,
+    ):
         order = await place_order(buyer, (await list_item(seller))["id"])
-        response = await buyer.post("/api/payments/", json={
-            "order_id": order["id"], "payment_method": "credit_card",
-            "card_token": "4242424242424242"})
+        response = await buyer.post(
+            "/api/payments/",
+            json={
+                "order_id": order["id"],
+                "payment_method": "credit_card",
+                "card_token": "4242424242424242",
+            },
+        )
         assert response.status_code == 422
         assert response.json()["error"]["code"] == "validation_error"
         assert "4242424242424242" not in response.text
-        number = await buyer.post("/api/payments/", json={
-            "order_id": order["id"], "payment_method": "credit_card",
-            "card_number": "4242424242424242"})
+        number = await buyer.post(
+            "/api/payments/",
+            json={
+                "order_id": order["id"],
+                "payment_method": "credit_card",
+                "card_number": "4242424242424242",
+            },
+        )
         assert number.status_code == 422
         assert (await buyer.get(f"/api/orders/{order['id']}/")).json()["payment"] is None
