@@ -75,6 +75,7 @@ def dev(
     settings = get_settings()
     host, port = settings.temporal_address.rsplit(":", 1)
     state_dir.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     processes = [
         subprocess.Popen(
@@ -128,6 +129,10 @@ def dev(
                 process.wait(timeout=25)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _installed(name: str) -> str:
