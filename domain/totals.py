@@ -25,6 +25,8 @@ def order_totals(
     if quantity < 1:
         raise ValueError("quantity must be at least 1")
     subtotal = quantize(unit_price * quantity)
+    if discount < 0:
+        raise ValueError("a discount cannot be negative")
     # A discount never takes the goods below zero.
     discount = min(quantize(discount), subtotal)
     tax = quantize((subtotal - discount) * tax_rate)

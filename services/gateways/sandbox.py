@@ -7,7 +7,8 @@ refunds twice, and the book lets tests count exactly how much money moved.
 import hashlib
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from db.engine import session_scope
 from db.tables import SandboxOperation
@@ -70,14 +71,7 @@ class SandboxGateway:
         with session_scope(self._url) as session:
             op = session.get(SandboxOperation, request.idempotency_key, with_for_update=True)
             if op is None:
-                charge = session.scalars(
-                    select(SandboxOperation).where(
-                        SandboxOperation.transaction_id == request.transaction_id,
-                        SandboxOperation.kind == "charge",
-                    )
-                ).first()
-                if charge is None or charge.status != "succeeded":
-                    raise PaymentDeclined("charge_not_found", "No such charge to refund.")
+                _check_refundable(session, request)
                 op = SandboxOperation(
                     idempotency_key=request.idempotency_key,
                     kind="refund",
@@ -101,6 +95,33 @@ class SandboxGateway:
                     "status": "succeeded",
                 },
             )
+
+
+def _check_refundable(session: Session, request: RefundRequest) -> None:
+    """What Stripe checks: the charge exists, same currency, never more back than was paid."""
+    charge = session.scalars(
+        select(SandboxOperation)
+        .where(
+            SandboxOperation.transaction_id == request.transaction_id,
+            SandboxOperation.kind == "charge",
+        )
+        .with_for_update()
+    ).first()
+    if charge is None or charge.status != "succeeded":
+        raise PaymentDeclined("charge_not_found", "No such charge to refund.")
+    if charge.currency != request.currency:
+        raise PaymentDeclined("currency_mismatch", "The refund's currency is not the charge's.")
+    refunded = session.scalar(
+        select(func.coalesce(func.sum(SandboxOperation.amount), 0)).where(
+            SandboxOperation.kind == "refund",
+            SandboxOperation.charge_id == request.transaction_id,
+            SandboxOperation.status == "succeeded",
+        )
+    )
+    if Decimal(refunded or 0) + request.amount > charge.amount:
+        raise PaymentDeclined(
+            "amount_too_large", "The refund is greater than what is left of the charge."
+        )
 
 
 def _decide(token: str, call_number: int) -> tuple[str, str] | str | None:

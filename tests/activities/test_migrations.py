@@ -1,0 +1,23 @@
+from sqlalchemy import inspect, text
+
+from db.engine import get_engine
+from db.migrate import upgrade
+from db.tables import Base
+
+
+def test_migrations_create_every_table(database_url: str) -> None:
+    inspector = inspect(get_engine(database_url))
+    tables = set(inspector.get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    for name, table in Base.metadata.tables.items():
+        columns = {column["name"] for column in inspector.get_columns(name)}
+        assert columns == set(table.columns.keys()), name
+
+
+def test_upgrade_is_idempotent(database_url: str) -> None:
+    upgrade(database_url)
+    upgrade(database_url)
+    with get_engine(database_url).connect() as connection:
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    assert versions == [("0001",)]
+    assert set(Base.metadata.tables) <= set(inspect(get_engine(database_url)).get_table_names())

@@ -1,0 +1,41 @@
+from decimal import Decimal
+
+import pytest
+
+from domain.money import CENT, quantize, to_minor_units
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (Decimal("10.005"), Decimal("10.01")),
+        (Decimal("10.004"), Decimal("10.00")),
+        (Decimal("0.015"), Decimal("0.02")),
+        (Decimal("0.025"), Decimal("0.03")),
+        (Decimal("-0.005"), Decimal("-0.01")),
+        ("1524", Decimal("1524.00")),
+        (7, Decimal("7.00")),
+        (Decimal("99999999.99"), Decimal("99999999.99")),
+    ],
+)
+def test_quantize_rounds_half_up_to_cents(raw: Decimal | int | str, expected: Decimal) -> None:
+    result = quantize(raw)
+    assert result == expected
+    assert result.as_tuple().exponent == CENT.as_tuple().exponent
+
+
+@pytest.mark.parametrize(
+    ("amount", "cents"),
+    [
+        (Decimal("0.01"), 1),
+        (Decimal("1524.00"), 152400),
+        (Decimal("10.005"), 1001),
+        (Decimal("99999999.99"), 9999999999),
+        (Decimal("0"), 0),
+        (Decimal("-3.50"), -350),
+    ],
+)
+def test_to_minor_units(amount: Decimal, cents: int) -> None:
+    result = to_minor_units(amount)
+    assert result == cents
+    assert isinstance(result, int)
