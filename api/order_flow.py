@@ -2,7 +2,12 @@
 
 import asyncio
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateStage
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from api.errors import ApiError
@@ -61,7 +66,7 @@ async def start_order(client: Client, settings: Settings, new: NewOrder) -> Admi
             ),
             ADMISSION_WAIT,
         )
-    except TimeoutError:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise ApiError(
             503,
             "engine_unavailable",
@@ -107,5 +112,5 @@ async def pay(
         return await asyncio.wait_for(
             call_workflow(charge()), settings.payment_answer_wait.total_seconds()
         )
-    except TimeoutError:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         return None

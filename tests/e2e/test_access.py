@@ -28,7 +28,7 @@ BAD_TOKENS = {
     ),
     "wrong signature": jwt.encode(
         {"sub": "x", "roles": ["buyer"], "aud": "order-engine", "exp": int(time.time()) + 600},
-        "another-secret-of-32-bytes!!",
+        "another-secret-that-is-long-enough-0123456789",
         algorithm="HS256",
     ),
     "wrong audience": forged(aud="someone-else"),
