@@ -5,7 +5,6 @@ before that, the workflow still writes the order and reserves the stock once a w
 and it is that workflow which later releases the stock: nothing is ever held by nobody.
 """
 
-import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -56,10 +55,10 @@ async def test_order_survives_the_api_giving_up(
         assert session.get(Listing, listing_id).quantity_available == 1  # type: ignore[union-attr]
 
     handle = dev_env.client.get_workflow_handle_for(OrderWorkflow.run, f"order-{new.order_id}")
-    with ThreadPoolExecutor(max_workers=8) as executor:
+    with ThreadPoolExecutor(max_workers=32) as executor:
         async with build_worker(dev_env.client, settings, executor):
-            while await handle.query(OrderWorkflow.status) is None:
-                await asyncio.sleep(0.1)
+            admission = await handle.execute_update(OrderWorkflow.admitted)
+            assert admission.accepted
             with session_scope(url) as session:
                 order = session.get(Order, new.order_id)
                 assert order is not None and order.status == "pending"
