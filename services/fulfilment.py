@@ -36,6 +36,8 @@ def cancel(session: Session, cancellation: Cancellation) -> None:
     note = cancellation.reason
     if cancellation.refund is not None:
         note = f"{note}; refunded {cancellation.refunded_amount} {order.currency}"
+    if cancellation.refund_error is not None:
+        note = f"{note}; refund refused ({cancellation.refund_error}): refund it by hand"
     record(
         session,
         order,

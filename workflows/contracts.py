@@ -186,3 +186,4 @@ class Cancellation(Contract):
     at: datetime
     refund: RefundResult | None = None
     refunded_amount: Decimal = Decimal("0.00")
+    refund_error: str | None = None

@@ -343,23 +343,32 @@ class OrderWorkflow:
 
     async def _cancel(self, reason: str, actor: str) -> None:
         assert self._admission is not None
-        refund = None
-        refunded = Decimal("0.00")
+        refund, refund_error = None, None
         # Offline (bank transfer) money goes back by hand, through a refund; cards go back here.
         if self._paid is not None and self._paid.transaction_id:
-            refunded = self._admission.total_amount
-            refund = await workflow.execute_activity_method(
-                GatewayActivities.refund,
-                RefundRequest(
-                    payment_id=self._paid.payment_id,
-                    idempotency_key=f"order-{self._order_id}:cancel-refund",
-                    transaction_id=self._paid.transaction_id,
-                    amount=refunded,
-                    currency=self._admission.currency,
-                ),
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=GATEWAY_RETRY,
-            )
+            try:
+                refund = await workflow.execute_activity_method(
+                    GatewayActivities.refund,
+                    RefundRequest(
+                        payment_id=self._paid.payment_id,
+                        idempotency_key=f"order-{self._order_id}:cancel-refund",
+                        transaction_id=self._paid.transaction_id,
+                        amount=self._admission.total_amount,
+                        currency=self._admission.currency,
+                    ),
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    retry_policy=GATEWAY_RETRY,
+                )
+            except ActivityError as error:
+                # The gateway refused for good: the order is still cancelled and its stock
+                # released, and the refusal is on the timeline and in the log for a person.
+                if not isinstance(error.cause, ApplicationError):
+                    raise
+                refund_error = error.cause.type or "refund_refused"
+                workflow.logger.error(
+                    "refund refused for order %s: %s", self._order_id, error.cause.message
+                )
+        refunded = self._admission.total_amount if refund is not None else Decimal("0.00")
         await workflow.execute_activity_method(
             OrderActivities.cancel_order,
             Cancellation(
@@ -369,6 +378,7 @@ class OrderWorkflow:
                 at=workflow.now(),
                 refund=refund,
                 refunded_amount=refunded,
+                refund_error=refund_error,
             ),
             start_to_close_timeout=STEP_TIMEOUT,
             retry_policy=DB_RETRY,
