@@ -13,9 +13,14 @@ T = TypeVar("T")
 
 async def in_transaction(url: str, work: Callable[[Session], T]) -> T:
     """One transaction in a worker thread; the Temporal client stays on the event loop."""
+    return await asyncio.to_thread(_run, url, work, False)
 
-    def run() -> T:
-        with session_scope(url) as session:
-            return work(session)
 
-    return await asyncio.to_thread(run)
+async def reading(url: str, work: Callable[[Session], T]) -> T:
+    """A transaction that only reads: on SQLite it does not wait for writers."""
+    return await asyncio.to_thread(_run, url, work, True)
+
+
+def _run(url: str, work: Callable[[Session], T], read_only: bool) -> T:
+    with session_scope(url, read_only) as session:
+        return work(session)

@@ -13,12 +13,12 @@ from config import Settings
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_client(request: Request) -> Client:
+async def get_client(request: Request) -> Client:
     client: Client = request.app.state.temporal
     return client
 
@@ -27,7 +27,7 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ClientDep = Annotated[Client, Depends(get_client)]
 
 
-def get_principal(
+async def get_principal(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:

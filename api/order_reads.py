@@ -2,7 +2,7 @@
 
 from sqlalchemy.orm import Session
 
-from api.db import in_transaction
+from api.db import reading
 from api.errors import not_found
 from api.schemas import OrderDetail
 from api.views import order_detail
@@ -20,7 +20,7 @@ async def load_detail(settings: Settings, viewer: Viewer, order_id: str) -> Orde
         payment = session.get(Payment, order.payment_id) if order.payment_id else None
         return order_detail(order, payment, order_queries.timeline(session, order_id))
 
-    detail = await in_transaction(settings.database_url, read)
+    detail = await reading(settings.database_url, read)
     if detail is None:
         raise not_found("order")
     return detail

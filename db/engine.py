@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def _prepare_sqlite(engine: Engine) -> None:
+def _prepare_sqlite(engine: Engine, begin: str) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own BEGIN is deferred; a deferred writer that meets another writer fails
@@ -26,28 +26,34 @@ def _prepare_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
 
-@lru_cache(maxsize=8)
-def get_engine(url: str) -> Engine:
+@lru_cache(maxsize=16)
+def get_engine(url: str, read_only: bool = False) -> Engine:
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        _prepare_sqlite(engine)
-        return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    if parsed.get_backend_name() != "sqlite":
+        if read_only:
+            return get_engine(url)
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    # Readers take no lock up front: under WAL they never wait for the writer.
+    _prepare_sqlite(engine, "BEGIN" if read_only else "BEGIN IMMEDIATE")
+    return engine
 
 
-@lru_cache(maxsize=8)
-def _session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(get_engine(url), expire_on_commit=False)
+@lru_cache(maxsize=16)
+def _session_factory(url: str, read_only: bool) -> sessionmaker[Session]:
+    return sessionmaker(get_engine(url, read_only), expire_on_commit=False)
 
 
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back when it raises."""
-    with _session_factory(url).begin() as session:
+def session_scope(url: str, read_only: bool = False) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back when it raises.
+
+    `read_only` is a promise of the caller: on SQLite it skips the write lock.
+    """
+    with _session_factory(url, read_only).begin() as session:
         yield session

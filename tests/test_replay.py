@@ -59,7 +59,7 @@ class CancelBeforeRefund(OrderWorkflow):
     async def _cancel(self, reason: str, actor: str) -> None:
         assert self._admission is not None
         refunded = self._admission.total_amount if self._paid else Decimal("0.00")
-        await workflow.execute_activity_method(
+        await workflow.execute_local_activity_method(
             OrderActivities.cancel_order,
             Cancellation(
                 order_id=self._order_id,

@@ -38,6 +38,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 STEP_TIMEOUT = timedelta(seconds=30)
+# Database steps are short and idempotent: local activities, run inside the workflow task, so each
+# costs no round trip through the server. Gateway calls stay ordinary activities, visible and
+# retried by the server however long the gateway is away.
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
 )
@@ -69,7 +72,7 @@ class OrderWorkflow:
     async def run(self, params: OrderInput) -> OrderResult:
         self._params = params
         self._order_id = params.order.order_id
-        self._admission = await workflow.execute_activity_method(
+        self._admission = await workflow.execute_local_activity_method(
             OrderActivities.admit_order,
             params.order,
             start_to_close_timeout=STEP_TIMEOUT,
@@ -254,7 +257,7 @@ class OrderWorkflow:
                 cause = error.cause
                 if not isinstance(cause, ApplicationError) or cause.type not in DECLINE_CODES:
                     raise
-                await workflow.execute_activity_method(
+                await workflow.execute_local_activity_method(
                     OrderActivities.fail_payment,
                     PaymentFailed(
                         order_id=self._order_id,
@@ -291,7 +294,7 @@ class OrderWorkflow:
         assert self._admission is not None
         attempt = self._attempts.get(payment_id, 0) + 1
         self._attempts[payment_id] = attempt
-        await workflow.execute_activity_method(
+        await workflow.execute_local_activity_method(
             OrderActivities.begin_payment_attempt,
             PaymentAttempt(
                 order_id=self._order_id,
@@ -308,7 +311,7 @@ class OrderWorkflow:
         return attempt
 
     async def _complete(self, done: PaymentCompleted) -> None:
-        await workflow.execute_activity_method(
+        await workflow.execute_local_activity_method(
             OrderActivities.complete_payment,
             done,
             start_to_close_timeout=STEP_TIMEOUT,
@@ -332,7 +335,7 @@ class OrderWorkflow:
         )
 
     async def _transition(self, status: OrderStatus, transition: Transition) -> None:
-        await workflow.execute_activity_method(
+        await workflow.execute_local_activity_method(
             OrderActivities.record_transition,
             transition,
             start_to_close_timeout=STEP_TIMEOUT,
@@ -369,7 +372,7 @@ class OrderWorkflow:
                     "refund refused for order %s: %s", self._order_id, error.cause.message
                 )
         refunded = self._admission.total_amount if refund is not None else Decimal("0.00")
-        await workflow.execute_activity_method(
+        await workflow.execute_local_activity_method(
             OrderActivities.cancel_order,
             Cancellation(
                 order_id=self._order_id,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from api.db import in_transaction
+from api.db import reading
 from api.deps import ClientDep, SettingsDep
 from api.errors import envelope
 
@@ -23,7 +23,7 @@ async def readyz(settings: SettingsDep, client: ClientDep) -> dict[str, object] 
     checks: dict[str, str] = {}
     try:
         await asyncio.wait_for(
-            in_transaction(settings.database_url, lambda s: s.execute(text("SELECT 1")).scalar()), 3
+            reading(settings.database_url, lambda s: s.execute(text("SELECT 1")).scalar()), 3
         )
         checks["database"] = "ok"
     except Exception as error:

@@ -2,7 +2,7 @@
 
 from sqlalchemy.orm import Session
 
-from api.db import in_transaction
+from api.db import in_transaction, reading
 from api.deps import PrincipalDep, SettingsDep
 from api.errors import not_found
 from api.params import Cursor, Limit
@@ -26,7 +26,7 @@ async def list_invoices(
         rows, next_cursor = order_queries.list_invoices(session, viewer, limit, cursor)
         return {"items": [invoice_out(i) for i in rows], "next_cursor": next_cursor}
 
-    return await in_transaction(settings.database_url, read)
+    return await reading(settings.database_url, read)
 
 
 @router.get("/api/invoices/{invoice_id}/", response_model=InvoiceOut)

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import Query
 
-from api.db import in_transaction
+from api.db import in_transaction, reading
 from api.deps import PrincipalDep, SettingsDep, require_role
 from api.errors import ApiError, not_found
 from api.params import Cursor, Limit
@@ -37,7 +37,7 @@ async def list_listings(
     status: Literal["active", "sold_out", "inactive"] | None = None,
 ) -> dict[str, object]:
     filters = {"seller_id": seller_id, "listing_type": listing_type, "status": status}
-    items, next_cursor = await in_transaction(
+    items, next_cursor = await reading(
         settings.database_url, lambda s: listings.find(s, filters, limit, cursor)
     )
     return {"items": items, "next_cursor": next_cursor}
@@ -45,7 +45,7 @@ async def list_listings(
 
 @router.get("/api/listings/{listing_id}/", response_model=ListingOut)
 async def get_listing(listing_id: str, me: PrincipalDep, settings: SettingsDep) -> Listing:
-    listing = await in_transaction(settings.database_url, lambda s: s.get(Listing, listing_id))
+    listing = await reading(settings.database_url, lambda s: s.get(Listing, listing_id))
     if listing is None:
         raise not_found("listing")
     return listing
@@ -58,7 +58,7 @@ async def patch_listing(
     changes = body.model_dump(exclude_unset=True)
     if any(value is None for value in changes.values()):
         raise ApiError(422, "validation_error", "Fields may be changed but not set to null")
-    current = await in_transaction(settings.database_url, lambda s: s.get(Listing, listing_id))
+    current = await reading(settings.database_url, lambda s: s.get(Listing, listing_id))
     if current is None:
         raise not_found("listing")
     if current.seller_id != me.user_id:

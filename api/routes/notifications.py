@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.db import in_transaction
+from api.db import in_transaction, reading
 from api.deps import PrincipalDep, SettingsDep
 from api.errors import not_found
 from api.params import Cursor, Limit
@@ -30,7 +30,7 @@ async def list_notifications(
             "next_cursor": next_cursor,
         }
 
-    return await in_transaction(settings.database_url, read)
+    return await reading(settings.database_url, read)
 
 
 @router.post("/api/notifications/{notification_id}/read/", response_model=NotificationOut)

@@ -5,7 +5,7 @@ from typing import Literal
 
 from fastapi import Response
 
-from api.db import in_transaction
+from api.db import in_transaction, reading
 from api.deps import ClientDep, PrincipalDep, SettingsDep, require_role
 from api.errors import ApiError, not_found
 from api.order_flow import check_payment_request, pay, start_order
@@ -38,7 +38,7 @@ async def create_order(
         )
     if body.payment is not None:
         check_payment_request(body.payment.payment_method, body.payment.card_token)
-    listing = await in_transaction(settings.database_url, lambda s: s.get(Listing, body.listing_id))
+    listing = await reading(settings.database_url, lambda s: s.get(Listing, body.listing_id))
     if listing is None:
         raise not_found("listing")
     # Early answers for the common refusals; the workflow's reservation is the one that counts.
@@ -98,7 +98,7 @@ async def list_orders(
         items = [order_out(o, payments.get(o.payment_id or "")) for o in orders]
         return {"items": items, "next_cursor": next_cursor}
 
-    return await in_transaction(settings.database_url, read)
+    return await reading(settings.database_url, read)
 
 
 @router.get("/api/orders/{order_id}/", response_model=OrderDetail)

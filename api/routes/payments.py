@@ -4,7 +4,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from api.db import in_transaction
+from api.db import reading
 from api.deps import ClientDep, PrincipalDep, SettingsDep
 from api.errors import ApiError, not_found
 from api.order_flow import check_payment_request, pay
@@ -73,7 +73,7 @@ async def list_payments(
         rows, next_cursor = order_queries.list_payments(session, viewer, limit, cursor)
         return {"items": [payment_out(p, me.is_admin) for p in rows], "next_cursor": next_cursor}
 
-    return await in_transaction(settings.database_url, read)
+    return await reading(settings.database_url, read)
 
 
 @router.get("/api/payments/{payment_id}/", response_model=PaymentOut)
@@ -115,7 +115,7 @@ async def _load(settings: Settings, viewer: Viewer, payment_id: str, admin: bool
         payment = order_queries.visible_payment(session, viewer, payment_id)
         return None if payment is None else payment_out(payment, admin)
 
-    found = await in_transaction(settings.database_url, read)
+    found = await reading(settings.database_url, read)
     if found is None:
         raise not_found("payment")
     return found

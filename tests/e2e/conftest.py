@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.auth import issue_token
+from cli import DEV_SERVER_TUNING
 from config import Settings
 from db.migrate import upgrade
 from tests.support import binary
@@ -53,12 +54,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         dev_server_existing_path=binary("temporal"),
         search_attributes=ALL,
-        dev_server_extra_args=[
-            "--sqlite-pragma",
-            "journal_mode=WAL",
-            "--sqlite-pragma",
-            "synchronous=NORMAL",
-        ],
+        dev_server_extra_args=list(DEV_SERVER_TUNING),
     )
     async with env:
         yield env

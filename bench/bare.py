@@ -1,0 +1,120 @@
+"""A bare twin of OrderWorkflow: the same activities, updates, timers and search-attribute
+upserts, with activities that do nothing. What it sustains is the ceiling Temporal itself
+allows on this machine; the real lifecycle is measured against it.
+
+Kept light on purpose: the sandbox re-imports this module for every workflow run.
+"""
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import activity, workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import search_attributes as sa
+
+STEP = timedelta(seconds=30)
+# The states that wait on a timer in OrderWorkflow (payment, ship, delivery timeouts).
+TIMEOUTS = {
+    "pending": timedelta(minutes=30),
+    "confirmed": timedelta(days=7),
+    "shipped": timedelta(days=14),
+}
+
+
+@activity.defn
+async def admit_order(order_id: str) -> str:
+    return order_id
+
+
+@activity.defn
+async def begin_payment_attempt(order_id: str) -> None:
+    return None
+
+
+@activity.defn
+async def charge(order_id: str) -> str:
+    return f"ch_{order_id}"
+
+
+@activity.defn
+async def complete_payment(order_id: str) -> None:
+    return None
+
+
+@activity.defn
+async def record_transition(order_id: str) -> None:
+    return None
+
+
+ACTIVITIES = [admit_order, begin_payment_attempt, charge, complete_payment, record_transition]
+
+
+@workflow.defn
+class BareWorkflow:
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._order_id = ""
+        self._status: str | None = None
+
+    @workflow.run
+    async def run(self, order_id: str) -> str:
+        self._order_id = order_id
+        await workflow.execute_activity(admit_order, order_id, start_to_close_timeout=STEP)
+        self._set("pending")
+        while self._status in TIMEOUTS:
+            await self._leave(self._status)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status or ""
+
+    async def _leave(self, state: str) -> None:
+        try:
+            await workflow.wait_condition(lambda: self._status != state, timeout=TIMEOUTS[state])
+        except TimeoutError:
+            self._set("cancelled")
+
+    @workflow.update
+    async def admitted(self) -> str:
+        await workflow.wait_condition(lambda: self._status is not None)
+        return self._status or ""
+
+    @workflow.update
+    async def pay(self) -> str:
+        async with self._lock:
+            await workflow.execute_activity(
+                begin_payment_attempt, self._order_id, start_to_close_timeout=STEP
+            )
+            await workflow.execute_activity(charge, self._order_id, start_to_close_timeout=STEP)
+            await workflow.execute_activity(
+                complete_payment, self._order_id, start_to_close_timeout=STEP
+            )
+            self._set("confirmed")
+            return "completed"
+
+    @workflow.update
+    async def ship(self) -> str:
+        return await self._transition("shipped")
+
+    @workflow.update
+    async def deliver(self) -> str:
+        return await self._transition("delivered")
+
+    async def _transition(self, status: str) -> str:
+        async with self._lock:
+            await workflow.execute_activity(
+                record_transition, self._order_id, start_to_close_timeout=STEP
+            )
+            self._set(status)
+            return status
+
+    def _set(self, status: str) -> None:
+        self._status = status
+        workflow.upsert_search_attributes(
+            [
+                sa.ORDER_STATUS.value_set(status),
+                sa.ORDER_NUMBER.value_set(f"BARE-{self._order_id}"),
+                sa.BUYER_ID.value_set("bare-buyer"),
+                sa.SELLER_ID.value_set("bare-seller"),
+                sa.ORDER_TOTAL.value_set(1524.0),
+            ]
+        )

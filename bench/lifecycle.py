@@ -1,0 +1,159 @@
+"""The order lifecycle benchmark: real purchases over HTTP against a bare twin workflow.
+
+    .venv/bin/python bench/lifecycle.py [--orders N] [--concurrency C]
+
+One run starts a file-backed Temporal dev server, the worker and the API as separate processes,
+drives N purchases (order, card payment, ship, deliver) at concurrency C over HTTP, then the same
+number of BareWorkflow lifecycles (same activities and updates, activities that do nothing) on
+the same server, and writes the figures to bench/results/lifecycle.json.
+"""
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench` as a package
+
+import httpx
+from temporalio.client import Client
+
+from api.auth import issue_token
+from bench.breakdown import history_steps, sample
+from bench.drive import (
+    BarePurchase,
+    HttpPurchase,
+    Timings,
+    bare_ids,
+    bare_worker,
+    closed_loop,
+    make_listings,
+)
+from bench.procfs import CpuUse, PeakRss
+from bench.report import Phase, RunInfo, breakdown_table, figures, table, write
+from bench.stack import JWT_SECRET, TASK_QUEUE, Stack, running_stack
+from config import Settings
+from worker import connect
+
+Driver = Callable[[Timings], Callable[[str], Awaitable[None]]]
+RESULTS = Path(__file__).resolve().parent / "results" / "lifecycle.json"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--orders", type=int, default=200, help="purchases per phase")
+    parser.add_argument("--concurrency", type=int, default=8, help="purchases in flight")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        help="untimed purchases before each phase (default: the concurrency)",
+    )
+    parser.add_argument(
+        "--histories",
+        type=int,
+        default=50,
+        help="workflow histories per phase read for the breakdown (0: none)",
+    )
+    parser.add_argument(
+        "--dynamic-config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra dev-server dynamic config, e.g. history.transferProcessorMaxPollRPS=1000",
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.orders < 1 or args.concurrency < 1:
+        parser.error("--orders and --concurrency must be at least 1")
+    if args.warmup is None:
+        args.warmup = args.concurrency
+    return args
+
+
+def http_client(stack: Stack, user: str, role: str) -> httpx.AsyncClient:
+    token = issue_token(JWT_SECRET, user, [role])
+    return httpx.AsyncClient(
+        base_url=stack.api_url, timeout=30, headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+async def measured(
+    stack: Stack, client: Client, args: argparse.Namespace, items: list[str], driver: Driver
+) -> Phase:
+    """Warm up untimed, then time the rest; CPU of every process counted over the timed part."""
+    warm, timed = items[: args.warmup], items[args.warmup :]
+    await closed_loop(warm, args.concurrency, driver(Timings()))
+    timings = Timings()
+    with CpuUse(stack.pids) as cpu:
+        wall = await closed_loop(timed, args.concurrency, driver(timings))
+    chosen = sample(timings.workflow_ids, args.histories)
+    return Phase(len(timed), wall, timings, cpu.seconds, await history_steps(client, chosen))
+
+
+async def real_phase(stack: Stack, client: Client, args: argparse.Namespace) -> Phase:
+    async with (
+        http_client(stack, "bench-seller", "seller") as seller,
+        http_client(stack, "bench-buyer", "buyer") as buyer,
+    ):
+        listings = await make_listings(seller, args.warmup + args.orders, args.concurrency)
+        return await measured(stack, client, args, listings, partial(HttpPurchase, buyer, seller))
+
+
+async def bare_phase(stack: Stack, client: Client, args: argparse.Namespace) -> Phase:
+    task_queue = f"{TASK_QUEUE}-bare"
+    async with bare_worker(client, task_queue):
+        ids = bare_ids(args.warmup + args.orders)
+        return await measured(stack, client, args, ids, partial(BarePurchase, client, task_queue))
+
+
+async def both_phases(stack: Stack, args: argparse.Namespace) -> tuple[Phase, Phase]:
+    client = await connect(
+        Settings(
+            temporal_address=stack.temporal_address, task_queue=TASK_QUEUE, jwt_secret=JWT_SECRET
+        )
+    )
+    real = await real_phase(stack, client, args)
+    bare = await bare_phase(stack, client, args)
+    return real, bare
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    info = RunInfo(args.orders, args.concurrency, os.getloadavg(), args.dynamic_config)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-lifecycle-") as workdir,
+        running_stack(Path(workdir), args.dynamic_config) as stack,
+        PeakRss(stack.worker_pid) as worker_rss,
+        PeakRss(stack.api_pid) as api_rss,
+    ):
+        real, bare = asyncio.run(both_phases(stack, args))
+    info.worker_rss_mib, info.api_rss_mib = worker_rss.peak_mib, api_rss.peak_mib
+    return figures(real, bare, info)
+
+
+def stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    print("bench: terminated, stopping the stack", file=sys.stderr)
+    raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop the stack
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    result = run(args)
+    print(table(result))
+    print()
+    print(breakdown_table(result))
+    write(result, args.out)
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
