@@ -60,7 +60,7 @@ class BareWorkflow:
     @workflow.run
     async def run(self, order_id: str) -> str:
         self._order_id = order_id
-        await workflow.execute_activity(admit_order, order_id, start_to_close_timeout=STEP)
+        await workflow.execute_local_activity(admit_order, order_id, start_to_close_timeout=STEP)
         self._set("pending")
         while self._status in TIMEOUTS:
             await self._leave(self._status)
@@ -81,11 +81,11 @@ class BareWorkflow:
     @workflow.update
     async def pay(self) -> str:
         async with self._lock:
-            await workflow.execute_activity(
+            await workflow.execute_local_activity(
                 begin_payment_attempt, self._order_id, start_to_close_timeout=STEP
             )
             await workflow.execute_activity(charge, self._order_id, start_to_close_timeout=STEP)
-            await workflow.execute_activity(
+            await workflow.execute_local_activity(
                 complete_payment, self._order_id, start_to_close_timeout=STEP
             )
             self._set("confirmed")
@@ -101,7 +101,7 @@ class BareWorkflow:
 
     async def _transition(self, status: str) -> str:
         async with self._lock:
-            await workflow.execute_activity(
+            await workflow.execute_local_activity(
                 record_transition, self._order_id, start_to_close_timeout=STEP
             )
             self._set(status)

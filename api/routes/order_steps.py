@@ -1,6 +1,9 @@
 """The steps of an order: each is an update of its workflow, which may refuse it (409)."""
 
 import uuid
+from typing import Any
+
+from temporalio.client import Client
 
 from api.deps import ClientDep, PrincipalDep, SettingsDep
 from api.errors import ApiError
@@ -8,11 +11,26 @@ from api.order_reads import load_detail
 from api.routing import SlashRouter
 from api.schemas import CancelRequest, OrderDetail, ShipRequest
 from api.workflow_calls import call_workflow
+from config import Settings
 from services.order_queries import Viewer
 from workflows.contracts import CancelCommand, DeliverCommand, OfflinePaymentCommand, ShipCommand
 from workflows.order import OrderWorkflow
 
 router = SlashRouter(tags=["orders"])
+
+
+async def _step(
+    order: OrderDetail,
+    viewer: Viewer,
+    settings: Settings,
+    client: Client,
+    update: Any,
+    command: Any,
+) -> OrderDetail:
+    """Ask the order's workflow to take the step, then answer with the order as it now is."""
+    handle = client.get_workflow_handle(order.workflow_id)
+    await call_workflow(handle.execute_update(update, command))
+    return await load_detail(settings, viewer, order.id)
 
 
 @router.post("/api/orders/{order_id}/confirm/", response_model=OrderDetail)
@@ -23,14 +41,14 @@ async def confirm(
     order = await load_detail(settings, viewer, order_id)
     if not me.is_admin:
         raise ApiError(403, "forbidden", "Only an admin records an offline payment")
-    handle = client.get_workflow_handle(order.workflow_id)
-    await call_workflow(
-        handle.execute_update(
-            OrderWorkflow.confirm_offline_payment,
-            OfflinePaymentCommand(payment_id=str(uuid.uuid4()), actor=me.user_id),
-        )
+    return await _step(
+        order,
+        viewer,
+        settings,
+        client,
+        OrderWorkflow.confirm_offline_payment,
+        OfflinePaymentCommand(payment_id=str(uuid.uuid4()), actor=me.user_id),
     )
-    return await load_detail(settings, viewer, order_id)
 
 
 @router.post("/api/orders/{order_id}/ship/", response_model=OrderDetail)
@@ -41,19 +59,19 @@ async def ship(
     order = await load_detail(settings, viewer, order_id)
     if order.seller_id != me.user_id:
         raise ApiError(403, "forbidden", "Only the order's seller ships it")
-    handle = client.get_workflow_handle(order.workflow_id)
-    await call_workflow(
-        handle.execute_update(
-            OrderWorkflow.ship,
-            ShipCommand(
-                tracking_number=body.tracking_number,
-                tracking_url=body.tracking_url,
-                carrier=body.carrier,
-                actor=me.user_id,
-            ),
-        )
+    return await _step(
+        order,
+        viewer,
+        settings,
+        client,
+        OrderWorkflow.ship,
+        ShipCommand(
+            tracking_number=body.tracking_number,
+            tracking_url=body.tracking_url,
+            carrier=body.carrier,
+            actor=me.user_id,
+        ),
     )
-    return await load_detail(settings, viewer, order_id)
 
 
 @router.post("/api/orders/{order_id}/deliver/", response_model=OrderDetail)
@@ -64,11 +82,9 @@ async def deliver(
     order = await load_detail(settings, viewer, order_id)
     if order.buyer_id != me.user_id and not me.is_admin:
         raise ApiError(403, "forbidden", "Only the buyer or an admin confirms delivery")
-    handle = client.get_workflow_handle(order.workflow_id)
-    await call_workflow(
-        handle.execute_update(OrderWorkflow.deliver, DeliverCommand(actor=me.user_id))
+    return await _step(
+        order, viewer, settings, client, OrderWorkflow.deliver, DeliverCommand(actor=me.user_id)
     )
-    return await load_detail(settings, viewer, order_id)
 
 
 @router.post("/api/orders/{order_id}/cancel/", response_model=OrderDetail)
@@ -79,10 +95,11 @@ async def cancel(
     order = await load_detail(settings, viewer, order_id)
     # The most powerful of the caller's parts in this order decides how late they may cancel.
     role = "admin" if me.is_admin else "buyer" if order.buyer_id == me.user_id else "seller"
-    handle = client.get_workflow_handle(order.workflow_id)
-    await call_workflow(
-        handle.execute_update(
-            OrderWorkflow.cancel, CancelCommand(reason=body.reason, actor=me.user_id, role=role)
-        )
+    return await _step(
+        order,
+        viewer,
+        settings,
+        client,
+        OrderWorkflow.cancel,
+        CancelCommand(reason=body.reason, actor=me.user_id, role=role),
     )
-    return await load_detail(settings, viewer, order_id)
