@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
+from api.idempotency import IdempotencyMiddleware
 from api.metrics import install_metrics
 from api.routes import health, invoices, listings, notifications, order_steps, orders, payments
 from config import Settings, get_settings
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     install_metrics(app)
+    app.add_middleware(IdempotencyMiddleware, settings=settings)
     for module in (health, listings, orders, order_steps, payments, invoices, notifications):
         app.include_router(module.router)
     return app

@@ -1,13 +1,15 @@
 """Dependencies every route shares: settings, the caller, the database, the Temporal client."""
 
+import uuid
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from api.auth import InvalidToken, Principal, decode_token
 from api.errors import ApiError
+from api.idempotency import derived_id
 from config import Settings
 
 _bearer = HTTPBearer(auto_error=False)
@@ -50,6 +52,34 @@ async def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+class Keyed:
+    """The caller's Idempotency-Key, if any, and the ids it names (see api/idempotency.py)."""
+
+    def __init__(self, user_id: str, key: str | None) -> None:
+        self.user_id = user_id
+        self.key = key
+
+    def id_for(self, purpose: str) -> str:
+        """A fresh id without a key; with one, the same id for every repeat of the request."""
+        if self.key is None:
+            return str(uuid.uuid4())
+        return derived_id(self.user_id, self.key, purpose)
+
+    def update_id(self, purpose: str) -> str | None:
+        """Temporal runs an update id once per workflow: a repeat gets the first outcome."""
+        return None if self.key is None else f"{purpose}-{self.id_for(purpose)}"
+
+
+async def get_keyed(
+    principal: PrincipalDep,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
+) -> Keyed:
+    return Keyed(principal.user_id, idempotency_key)
+
+
+KeyedDep = Annotated[Keyed, Depends(get_keyed)]
 
 
 def require_role(principal: Principal, role: str) -> None:

@@ -35,11 +35,15 @@ _REFUSALS = {
 }
 
 
-async def start_order(client: Client, settings: Settings, new: NewOrder) -> Admission:
+async def start_order(
+    client: Client, settings: Settings, new: NewOrder, repeatable: bool = False
+) -> Admission:
     """Start the workflow and wait until it has written the order and reserved the stock.
 
     The workflow itself creates the row and the reservation in one transaction, so a crash of
     this process at any point leaves either nothing or an order its workflow looks after.
+    `repeatable`: the order id comes from an Idempotency-Key, so a repeat joins the running
+    workflow instead of being refused.
     """
     operation = WithStartWorkflowOperation(
         OrderWorkflow.run,
@@ -54,7 +58,9 @@ async def start_order(client: Client, settings: Settings, new: NewOrder) -> Admi
         ),
         id=f"order-{new.order_id}",
         task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING
+        if repeatable
+        else WorkflowIDConflictPolicy.FAIL,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     try:
@@ -97,14 +103,18 @@ def check_payment_request(method: str, card_token: str | None) -> None:
 
 
 async def pay(
-    client: Client, settings: Settings, workflow_id: str, command: PayCommand
+    client: Client,
+    settings: Settings,
+    workflow_id: str,
+    command: PayCommand,
+    update_id: str | None = None,
 ) -> PaymentOutcome | None:
     """Ask the workflow to charge; the outcome if it is known in time, else None (processing)."""
     handle = client.get_workflow_handle(workflow_id)
 
     async def charge() -> PaymentOutcome:
         update = await handle.start_update(
-            OrderWorkflow.pay, command, wait_for_stage=WorkflowUpdateStage.ACCEPTED
+            OrderWorkflow.pay, command, id=update_id, wait_for_stage=WorkflowUpdateStage.ACCEPTED
         )
         return await update.result()
 

@@ -24,3 +24,10 @@ async def load_detail(settings: Settings, viewer: Viewer, order_id: str) -> Orde
     if detail is None:
         raise not_found("order")
     return detail
+
+
+async def exists(settings: Settings, viewer: Viewer, order_id: str) -> bool:
+    def read(session: Session) -> bool:
+        return order_queries.visible_order(session, viewer, order_id) is not None
+
+    return await reading(settings.database_url, read)

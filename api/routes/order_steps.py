@@ -1,11 +1,10 @@
 """The steps of an order: each is an update of its workflow, which may refuse it (409)."""
 
-import uuid
 from typing import Any
 
 from temporalio.client import Client
 
-from api.deps import ClientDep, PrincipalDep, SettingsDep
+from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep
 from api.errors import ApiError
 from api.order_reads import load_detail
 from api.routing import SlashRouter
@@ -26,16 +25,17 @@ async def _step(
     client: Client,
     update: Any,
     command: Any,
+    update_id: str | None,
 ) -> OrderDetail:
     """Ask the order's workflow to take the step, then answer with the order as it now is."""
     handle = client.get_workflow_handle(order.workflow_id)
-    await call_workflow(handle.execute_update(update, command))
+    await call_workflow(handle.execute_update(update, command, id=update_id))
     return await load_detail(settings, viewer, order.id)
 
 
 @router.post("/api/orders/{order_id}/confirm/", response_model=OrderDetail)
 async def confirm(
-    order_id: str, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+    order_id: str, me: PrincipalDep, settings: SettingsDep, client: ClientDep, keyed: KeyedDep
 ) -> OrderDetail:
     viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, order_id)
@@ -47,13 +47,19 @@ async def confirm(
         settings,
         client,
         OrderWorkflow.confirm_offline_payment,
-        OfflinePaymentCommand(payment_id=str(uuid.uuid4()), actor=me.user_id),
+        OfflinePaymentCommand(payment_id=keyed.id_for("confirm-payment"), actor=me.user_id),
+        keyed.update_id("confirm"),
     )
 
 
 @router.post("/api/orders/{order_id}/ship/", response_model=OrderDetail)
 async def ship(
-    order_id: str, body: ShipRequest, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+    order_id: str,
+    body: ShipRequest,
+    me: PrincipalDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    keyed: KeyedDep,
 ) -> OrderDetail:
     viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, order_id)
@@ -71,25 +77,37 @@ async def ship(
             carrier=body.carrier,
             actor=me.user_id,
         ),
+        keyed.update_id("ship"),
     )
 
 
 @router.post("/api/orders/{order_id}/deliver/", response_model=OrderDetail)
 async def deliver(
-    order_id: str, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+    order_id: str, me: PrincipalDep, settings: SettingsDep, client: ClientDep, keyed: KeyedDep
 ) -> OrderDetail:
     viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, order_id)
     if order.buyer_id != me.user_id and not me.is_admin:
         raise ApiError(403, "forbidden", "Only the buyer or an admin confirms delivery")
     return await _step(
-        order, viewer, settings, client, OrderWorkflow.deliver, DeliverCommand(actor=me.user_id)
+        order,
+        viewer,
+        settings,
+        client,
+        OrderWorkflow.deliver,
+        DeliverCommand(actor=me.user_id),
+        keyed.update_id("deliver"),
     )
 
 
 @router.post("/api/orders/{order_id}/cancel/", response_model=OrderDetail)
 async def cancel(
-    order_id: str, body: CancelRequest, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+    order_id: str,
+    body: CancelRequest,
+    me: PrincipalDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    keyed: KeyedDep,
 ) -> OrderDetail:
     viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, order_id)
@@ -102,4 +120,5 @@ async def cancel(
         client,
         OrderWorkflow.cancel,
         CancelCommand(reason=body.reason, actor=me.user_id, role=role),
+        keyed.update_id("cancel"),
     )

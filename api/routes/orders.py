@@ -1,15 +1,14 @@
 """Orders: create, read, edit notes and addresses, delete (= cancel while unpaid)."""
 
-import uuid
 from typing import Literal
 
 from fastapi import Response
 
 from api.db import in_transaction, reading
-from api.deps import ClientDep, PrincipalDep, SettingsDep, require_role
+from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep, require_role
 from api.errors import ApiError, not_found
 from api.order_flow import check_payment_request, pay, start_order
-from api.order_reads import load_detail
+from api.order_reads import exists, load_detail
 from api.params import Cursor, Limit
 from api.routing import SlashRouter
 from api.schemas import OrderCreate, OrderDetail, OrderOut, OrderPatch, Page
@@ -29,9 +28,14 @@ SELLER_FIELDS = {"seller_notes"}
 
 @router.post("/api/orders/", status_code=201, response_model=OrderDetail)
 async def create_order(
-    body: OrderCreate, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+    body: OrderCreate, me: PrincipalDep, settings: SettingsDep, client: ClientDep, keyed: KeyedDep
 ) -> OrderDetail:
     require_role(me, "buyer")
+    viewer = Viewer(me.user_id, me.is_admin)
+    order_id = keyed.id_for("order")
+    if keyed.key is not None and await exists(settings, viewer, order_id):
+        # A repeat whose first answer was never recorded: that order is this request's answer.
+        return await load_detail(settings, viewer, order_id)
     if body.discount_code is not None:
         raise ApiError(
             422, "discount_invalid", "The discount code does not exist", {"reason": "not_found"}
@@ -46,7 +50,6 @@ async def create_order(
         raise ApiError(409, "cannot_buy_own_listing", "You cannot buy your own listing")
     if listing.status == "active" and listing.quantity_available < body.quantity:
         raise ApiError(409, "out_of_stock", "The listing has no stock left for this quantity")
-    order_id = str(uuid.uuid4())
     await start_order(
         client,
         settings,
@@ -60,6 +63,7 @@ async def create_order(
             buyer_notes=body.buyer_notes,
             tax_rate=settings.tax_rate,
         ),
+        repeatable=keyed.key is not None,
     )
     if body.payment is not None:
         await pay(
@@ -67,13 +71,14 @@ async def create_order(
             settings,
             f"order-{order_id}",
             PayCommand(
-                payment_id=str(uuid.uuid4()),
+                payment_id=keyed.id_for("order-payment"),
                 payment_method=body.payment.payment_method,
                 card_token=body.payment.card_token,
                 actor=me.user_id,
             ),
+            update_id=keyed.update_id("order-payment"),
         )
-    return await load_detail(settings, Viewer(me.user_id, me.is_admin), order_id)
+    return await load_detail(settings, viewer, order_id)
 
 
 @router.get("/api/orders/", response_model=Page[OrderOut])

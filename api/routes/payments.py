@@ -1,11 +1,9 @@
 """Payments: pay an order by card, read payments, retry a failed one."""
 
-import uuid
-
 from sqlalchemy.orm import Session
 
 from api.db import reading
-from api.deps import ClientDep, PrincipalDep, SettingsDep
+from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep
 from api.errors import ApiError, not_found
 from api.order_flow import check_payment_request, pay
 from api.order_reads import load_detail
@@ -26,7 +24,7 @@ router = SlashRouter(tags=["payments"])
     "/api/payments/", status_code=201, response_model=PaymentOut, response_model_exclude_none=False
 )
 async def create_payment(
-    body: PaymentCreate, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+    body: PaymentCreate, me: PrincipalDep, settings: SettingsDep, client: ClientDep, keyed: KeyedDep
 ) -> PaymentOut:
     viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, body.order_id)
@@ -34,12 +32,12 @@ async def create_payment(
         raise ApiError(403, "forbidden", "Only the order's buyer pays it")
     check_payment_request(body.payment_method, body.card_token)
     command = PayCommand(
-        payment_id=str(uuid.uuid4()),
+        payment_id=keyed.id_for("payment"),
         payment_method=body.payment_method,
         card_token=body.card_token,
         actor=me.user_id,
     )
-    await pay(client, settings, order.workflow_id, command)
+    await pay(client, settings, order.workflow_id, command, keyed.update_id("payment"))
     try:
         return await _load(settings, viewer, command.payment_id, me.is_admin)
     except ApiError:
@@ -83,7 +81,12 @@ async def get_payment(payment_id: str, me: PrincipalDep, settings: SettingsDep) 
 
 @router.post("/api/payments/{payment_id}/retry/", response_model=PaymentOut)
 async def retry_payment(
-    payment_id: str, body: PaymentRetry, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+    payment_id: str,
+    body: PaymentRetry,
+    me: PrincipalDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    keyed: KeyedDep,
 ) -> PaymentOut:
     viewer = Viewer(me.user_id, me.is_admin)
     payment = await _load(settings, viewer, payment_id, me.is_admin)
@@ -106,6 +109,7 @@ async def retry_payment(
             card_token=body.card_token,
             actor=me.user_id,
         ),
+        keyed.update_id("retry"),
     )
     return await _load(settings, viewer, payment_id, me.is_admin)
 

@@ -1,7 +1,8 @@
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from db.engine import get_engine
-from db.migrate import upgrade
+from db.migrate import alembic_config, upgrade
 from db.tables import Base
 
 
@@ -19,5 +20,7 @@ def test_upgrade_is_idempotent(database_url: str) -> None:
     upgrade(database_url)
     with get_engine(database_url).connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0001",)]
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    assert head is not None
+    assert versions == [(head,)]
     assert set(Base.metadata.tables) <= set(inspect(get_engine(database_url)).get_table_names())
