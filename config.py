@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     delivery_timeout: Duration = timedelta(days=14)
     escrow_hold: Duration = timedelta(days=3)
     refund_review_reminder: Duration = timedelta(days=2)
+    # Where buyers wire bank transfers; printed in the payment's instructions and the invoice.
+    bank_account: str = "order-engine escrow, IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     webhook_allow_loopback: bool = False

@@ -41,6 +41,7 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
         activities=[
             orders.admit_order,
             orders.begin_payment_attempt,
+            orders.request_bank_transfer,
             orders.complete_payment,
             orders.fail_payment,
             orders.record_transition,

@@ -7,6 +7,7 @@ from db.types import utcnow
 from services import admission, fulfilment, payments
 from workflows.contracts import (
     Admission,
+    BankTransferRequested,
     Cancellation,
     NewOrder,
     PaymentAttempt,
@@ -29,6 +30,11 @@ class OrderActivities:
     def begin_payment_attempt(self, attempt: PaymentAttempt) -> None:
         with session_scope(self._url) as session:
             payments.begin_attempt(session, attempt)
+
+    @activity.defn
+    def request_bank_transfer(self, request: BankTransferRequested) -> None:
+        with session_scope(self._url) as session:
+            payments.request_bank_transfer(session, request)
 
     @activity.defn
     def complete_payment(self, done: PaymentCompleted) -> None:

@@ -16,6 +16,7 @@ from config import Settings
 from workflows.contracts import (
     CARD_METHODS,
     Admission,
+    BankTransferCommand,
     NewOrder,
     OrderInput,
     OrderTimeouts,
@@ -53,6 +54,7 @@ async def start_order(
                 payment=settings.payment_timeout,
                 ship=settings.ship_timeout,
                 delivery=settings.delivery_timeout,
+                bank_transfer=settings.bank_transfer_timeout,
             ),
             gateway=settings.payment_gateway,
         ),
@@ -86,7 +88,18 @@ async def start_order(
     return admission
 
 
-def check_payment_request(method: str, card_token: str | None) -> None:
+def check_payment_request(
+    method: str, card_token: str | None, bank_transfer_allowed: bool = True
+) -> None:
+    if method == "bank_transfer" and bank_transfer_allowed:
+        if card_token is not None:
+            raise ApiError(
+                422,
+                "validation_error",
+                "A bank transfer takes no card_token",
+                [{"loc": ["body", "card_token"], "msg": "not for bank transfers"}],
+            )
+        return
     if method not in CARD_METHODS:
         raise ApiError(
             422,
@@ -124,3 +137,22 @@ async def pay(
         )
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         return None
+
+
+async def submit_payment(
+    client: Client,
+    settings: Settings,
+    workflow_id: str,
+    command: PayCommand,
+    update_id: str | None = None,
+) -> PaymentOutcome | None:
+    """A card is charged now; a bank transfer waits for the buyer's wire and an admin's confirm."""
+    if command.payment_method != "bank_transfer":
+        return await pay(client, settings, workflow_id, command, update_id)
+    handle = client.get_workflow_handle(workflow_id)
+    transfer = BankTransferCommand(
+        payment_id=command.payment_id, account=settings.bank_account, actor=command.actor
+    )
+    return await call_workflow(
+        handle.execute_update(OrderWorkflow.request_bank_transfer, transfer, id=update_id)
+    )

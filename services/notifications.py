@@ -15,6 +15,11 @@ MESSAGES: dict[str, tuple[tuple[str, ...], str, str]] = {
         "Order {order_number} placed",
         "{item_name} x {quantity}, total {total_amount} {currency}.",
     ),
+    "bank_transfer_requested": (
+        ("buyer",),
+        "Pay {order_number} by bank transfer",
+        "Transfer {total_amount} {currency} with reference {order_number}.",
+    ),
     "payment_failed": (
         ("buyer",),
         "Payment failed for {order_number}",

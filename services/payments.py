@@ -6,7 +6,13 @@ from sqlalchemy.orm import Session
 
 from db.tables import Invoice, Payment
 from services.timeline import lock_order, record
-from workflows.contracts import PaymentAttempt, PaymentCompleted, PaymentFailed, Transition
+from workflows.contracts import (
+    BankTransferRequested,
+    PaymentAttempt,
+    PaymentCompleted,
+    PaymentFailed,
+    Transition,
+)
 
 
 def begin_attempt(session: Session, attempt: PaymentAttempt) -> None:
@@ -88,4 +94,40 @@ def fail(session: Session, failed: PaymentFailed) -> None:
             note=failed.error_code,
         ),
         key=f"payment_failed:{failed.payment_id}:{failed.attempt}",
+    )
+
+
+def request_bank_transfer(session: Session, request: BankTransferRequested) -> None:
+    """The payment waits for the buyer's wire; the invoice goes out with the same due date."""
+    order = lock_order(session, request.order_id)
+    payment = session.get(Payment, request.payment_id)
+    if payment is None:
+        raise LookupError(f"payment {request.payment_id} does not exist")
+    due_date = request.due.date()
+    payment.status = "pending"
+    payment.instructions = {
+        "account": request.account,
+        "reference": order.order_number,
+        "amount": f"{order.total_amount:.2f}",
+        "currency": order.currency,
+        "due_date": due_date.isoformat(),
+    }
+    invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
+    if invoice is not None and invoice.status == "draft":
+        invoice.status = "sent"
+        invoice.sent_at = request.at
+        invoice.due_date = due_date
+        invoice.terms = f"Bank transfer, reference {order.order_number}, due {due_date}"
+    record(
+        session,
+        order,
+        Transition(
+            order_id=order.id,
+            status=order.status,
+            event="bank_transfer_requested",
+            actor=request.actor,
+            at=request.at,
+            note=f"due {due_date}",
+        ),
+        key=f"bank_transfer_requested:{request.payment_id}",
     )

@@ -79,6 +79,7 @@ def order_input(
             payment=settings.payment_timeout,
             ship=settings.ship_timeout,
             delivery=settings.delivery_timeout,
+            bank_transfer=settings.bank_transfer_timeout,
         ),
         gateway=settings.payment_gateway,
     )

@@ -33,6 +33,7 @@ class OrderTimeouts(Contract):
     payment: timedelta
     ship: timedelta
     delivery: timedelta
+    bank_transfer: timedelta | None = None
 
 
 class NewOrder(Contract):
@@ -71,6 +72,21 @@ class PayCommand(Contract):
     actor: str
 
 
+class BankTransferCommand(Contract):
+    payment_id: str
+    account: str
+    actor: str
+
+
+class BankTransferRequested(Contract):
+    order_id: str
+    payment_id: str
+    account: str
+    due: datetime
+    actor: str
+    at: datetime
+
+
 class OfflinePaymentCommand(Contract):
     payment_id: str
     actor: str
@@ -97,7 +113,7 @@ class CancelCommand(Contract):
 
 class PaymentOutcome(Contract):
     payment_id: str
-    status: Literal["processing", "completed", "failed"]
+    status: Literal["processing", "pending", "completed", "failed"]
     error_code: str | None = None
     error_message: str | None = None
 

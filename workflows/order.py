@@ -5,7 +5,7 @@ waits for the charge's outcome and then refunds it, instead of racing it.
 """
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
@@ -20,6 +20,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         DECLINE_CODES,
         Admission,
+        BankTransferCommand,
+        BankTransferRequested,
         CancelCommand,
         Cancellation,
         ChargeRequest,
@@ -52,6 +54,7 @@ GATEWAY_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
 )
 SYSTEM = "system"
+DEFAULT_BANK_TRANSFER_TIMEOUT = timedelta(days=3)
 
 
 def invalid_transition(error: InvalidTransition) -> ApplicationError:
@@ -67,6 +70,8 @@ class OrderWorkflow:
         self._charging = False
         self._attempts: dict[str, int] = {}
         self._paid: PaymentCompleted | None = None
+        self._bank_transfer: str | None = None
+        self._deadline = datetime.max.replace(tzinfo=UTC)
 
     @workflow.run
     async def run(self, params: OrderInput) -> OrderResult:
@@ -88,9 +93,12 @@ class OrderWorkflow:
             OrderStatus.CONFIRMED: params.timeouts.ship,
             OrderStatus.SHIPPED: params.timeouts.delivery,
         }
+        waiting_in = None
         while self._status in timeouts:
-            waiting_in = self._status
-            if not await self._moved_on_from(waiting_in, timeouts[waiting_in]):
+            if self._status != waiting_in:
+                waiting_in = self._status
+                self._deadline = workflow.now() + timeouts[waiting_in]
+            if not await self._moved_on_from(waiting_in):
                 await self._on_timeout(waiting_in)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return OrderResult(status=self._status.value)
@@ -119,14 +127,47 @@ class OrderWorkflow:
         self._check(OrderAction.PAY)
 
     @workflow.update
+    async def request_bank_transfer(self, command: BankTransferCommand) -> PaymentOutcome:
+        """The buyer will wire the money: the payment waits, the deadline becomes days."""
+        async with self._lock:
+            self._check(OrderAction.PAY)
+            assert self._admission is not None
+            timeout = self._params.timeouts.bank_transfer or DEFAULT_BANK_TRANSFER_TIMEOUT
+            due = workflow.now() + timeout
+            await self._begin_attempt(command.payment_id, "bank_transfer", "offline")
+            await workflow.execute_local_activity_method(
+                OrderActivities.request_bank_transfer,
+                BankTransferRequested(
+                    order_id=self._order_id,
+                    payment_id=command.payment_id,
+                    account=command.account,
+                    due=due,
+                    actor=command.actor,
+                    at=workflow.now(),
+                ),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+            self._bank_transfer = command.payment_id
+            self._deadline = due
+            return PaymentOutcome(payment_id=command.payment_id, status="pending")
+
+    @request_bank_transfer.validator
+    def _validate_bank_transfer(self, command: BankTransferCommand) -> None:
+        self._check(OrderAction.PAY)
+
+    @workflow.update
     async def confirm_offline_payment(self, command: OfflinePaymentCommand) -> str:
         async with self._lock:
             self._check(OrderAction.CONFIRM)
-            await self._begin_attempt(command.payment_id, "bank_transfer", "offline")
+            # The admin records the money of the transfer the buyer asked for, if there is one.
+            payment_id = self._bank_transfer or command.payment_id
+            if self._bank_transfer is None:
+                await self._begin_attempt(payment_id, "bank_transfer", "offline")
             await self._complete(
                 PaymentCompleted(
                     order_id=self._order_id,
-                    payment_id=command.payment_id,
+                    payment_id=payment_id,
                     transaction_id=None,
                     gateway_response=None,
                     actor=command.actor,
@@ -198,7 +239,7 @@ class OrderWorkflow:
             raise ApplicationError(
                 "the order is not created yet", type="invalid_transition", non_retryable=True
             )
-        if self._charging and action is OrderAction.PAY:
+        if (self._charging or self._bank_transfer) and action is OrderAction.PAY:
             raise ApplicationError(
                 "a payment for this order is already in progress",
                 type="payment_in_progress",
@@ -213,18 +254,29 @@ class OrderWorkflow:
         assert self._status is not None
         return self._status.value
 
-    async def _moved_on_from(self, status: OrderStatus, within: timedelta) -> bool:
-        """Wait, on a durable timer, for a handler to move the order out of `status`."""
+    async def _moved_on_from(self, status: OrderStatus) -> bool:
+        """Wait, on a durable timer, for a handler to move the order out of `status` before
+        the deadline; a handler may move the deadline (a bank transfer gets days, not minutes)."""
+        while workflow.now() < self._deadline:
+            if await self._changed_before(status, self._deadline):
+                return True
+        return False
+
+    async def _changed_before(self, status: OrderStatus, deadline: datetime) -> bool:
+        """True when the status changed, False when the deadline passed or was moved."""
         try:
-            await workflow.wait_condition(lambda: self._status != status, timeout=within)
+            await workflow.wait_condition(
+                lambda: self._status != status or self._deadline != deadline,
+                timeout=deadline - workflow.now(),
+            )
         except TimeoutError:
             return False
-        return True
+        return self._status != status
 
     async def _on_timeout(self, waited_in: OrderStatus) -> None:
         async with self._lock:
-            if self._status != waited_in:
-                return  # a handler moved the order on while the timer fired
+            if self._status != waited_in or workflow.now() < self._deadline:
+                return  # a handler moved the order or its deadline while the timer fired
             if waited_in is OrderStatus.PENDING:
                 await self._cancel("payment_timeout", SYSTEM)
             elif waited_in is OrderStatus.CONFIRMED:

@@ -7,7 +7,7 @@ from fastapi import Response
 from api.db import in_transaction, reading
 from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep, require_role
 from api.errors import ApiError, not_found
-from api.order_flow import check_payment_request, pay, start_order
+from api.order_flow import check_payment_request, start_order, submit_payment
 from api.order_reads import exists, load_detail
 from api.params import Cursor, Limit
 from api.routing import SlashRouter
@@ -66,7 +66,7 @@ async def create_order(
         repeatable=keyed.key is not None,
     )
     if body.payment is not None:
-        await pay(
+        await submit_payment(
             client,
             settings,
             f"order-{order_id}",

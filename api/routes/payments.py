@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 from api.db import reading
 from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep
 from api.errors import ApiError, not_found
-from api.order_flow import check_payment_request, pay
+from api.order_flow import check_payment_request, pay, submit_payment
 from api.order_reads import load_detail
 from api.params import Cursor, Limit
 from api.routing import SlashRouter
@@ -37,7 +37,7 @@ async def create_payment(
         card_token=body.card_token,
         actor=me.user_id,
     )
-    await pay(client, settings, order.workflow_id, command, keyed.update_id("payment"))
+    await submit_payment(client, settings, order.workflow_id, command, keyed.update_id("payment"))
     try:
         return await _load(settings, viewer, command.payment_id, me.is_admin)
     except ApiError:
@@ -98,7 +98,7 @@ async def retry_payment(
             409, "invalid_transition", "Only a failed payment of a pending order can be retried"
         )
     method = body.payment_method or payment.payment_method
-    check_payment_request(method, body.card_token)
+    check_payment_request(method, body.card_token, bank_transfer_allowed=False)
     await pay(
         client,
         settings,
