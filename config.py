@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     webhook_allow_loopback: bool = False
+    # Payment attempts (new payments and retries) one user may make per window; then 429.
+    payment_rate_limit: int = Field(default=10, ge=1)
+    payment_rate_window: Duration = timedelta(minutes=1)
     # How long POST /api/payments/ waits for the outcome before answering `processing`.
     payment_answer_wait: Duration = timedelta(seconds=5)
 

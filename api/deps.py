@@ -1,5 +1,6 @@
 """Dependencies every route shares: settings, the caller, the database, the Temporal client."""
 
+import math
 import uuid
 from typing import Annotated
 
@@ -8,9 +9,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from api.auth import InvalidToken, Principal, decode_token
+from api.db import in_transaction
 from api.errors import ApiError
 from api.idempotency import derived_id
 from config import Settings
+from db.types import utcnow
+from services import rate_limits
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -80,6 +84,32 @@ async def get_keyed(
 
 
 KeyedDep = Annotated[Keyed, Depends(get_keyed)]
+
+
+async def limit_payment_attempts(principal: PrincipalDep, settings: SettingsDep) -> None:
+    """Card testing and runaway clients: so many payment attempts per user per window."""
+    wait = await in_transaction(
+        settings.database_url,
+        lambda s: rate_limits.hit(
+            s,
+            f"payment:{principal.user_id}",
+            utcnow(),
+            settings.payment_rate_window,
+            settings.payment_rate_limit,
+        ),
+    )
+    if wait is not None:
+        seconds = max(1, math.ceil(wait))
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"Too many payment attempts; retry in {seconds} s",
+            {"retry_after": seconds},
+            headers={"Retry-After": str(seconds)},
+        )
+
+
+PaymentAttemptLimit = Depends(limit_payment_attempts)
 
 
 def require_role(principal: Principal, role: str) -> None:

@@ -155,6 +155,8 @@ def engine_env(database_url: str, temporal_address: str, api_port: int) -> dict[
         "JWT_SECRET": JWT_SECRET,
         "API_HOST": "127.0.0.1",
         "API_PORT": str(api_port),
+        # One benchmark buyer pays for hundreds of cars a minute: not what the limit is for.
+        "PAYMENT_RATE_LIMIT": "1000000",
     }
     return {**os.environ, **{f"ORDER_ENGINE_{key}": value for key, value in settings.items()}}
 

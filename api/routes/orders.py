@@ -5,7 +5,14 @@ from typing import Literal
 from fastapi import Response
 
 from api.db import in_transaction, reading
-from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep, require_role
+from api.deps import (
+    ClientDep,
+    KeyedDep,
+    PrincipalDep,
+    SettingsDep,
+    limit_payment_attempts,
+    require_role,
+)
 from api.errors import ApiError, not_found
 from api.order_flow import check_payment_request, start_order, submit_payment
 from api.order_reads import exists, load_detail
@@ -42,6 +49,7 @@ async def create_order(
         )
     if body.payment is not None:
         check_payment_request(body.payment.payment_method, body.payment.card_token)
+        await limit_payment_attempts(me, settings)
     listing = await reading(settings.database_url, lambda s: s.get(Listing, body.listing_id))
     if listing is None:
         raise not_found("listing")

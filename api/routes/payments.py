@@ -3,7 +3,7 @@
 from sqlalchemy.orm import Session
 
 from api.db import reading
-from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep
+from api.deps import ClientDep, KeyedDep, PaymentAttemptLimit, PrincipalDep, SettingsDep
 from api.errors import ApiError, not_found
 from api.order_flow import check_payment_request, pay, submit_payment
 from api.order_reads import load_detail
@@ -21,7 +21,11 @@ router = SlashRouter(tags=["payments"])
 
 
 @router.post(
-    "/api/payments/", status_code=201, response_model=PaymentOut, response_model_exclude_none=False
+    "/api/payments/",
+    dependencies=[PaymentAttemptLimit],
+    status_code=201,
+    response_model=PaymentOut,
+    response_model_exclude_none=False,
 )
 async def create_payment(
     body: PaymentCreate, me: PrincipalDep, settings: SettingsDep, client: ClientDep, keyed: KeyedDep
@@ -79,7 +83,11 @@ async def get_payment(payment_id: str, me: PrincipalDep, settings: SettingsDep) 
     return await _load(settings, Viewer(me.user_id, me.is_admin), payment_id, me.is_admin)
 
 
-@router.post("/api/payments/{payment_id}/retry/", response_model=PaymentOut)
+@router.post(
+    "/api/payments/{payment_id}/retry/",
+    dependencies=[PaymentAttemptLimit],
+    response_model=PaymentOut,
+)
 async def retry_payment(
     payment_id: str,
     body: PaymentRetry,
