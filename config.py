@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     webhook_allow_loopback: bool = False
+    # One gateway call longer than this is retried by the engine, with the same idempotency key.
+    gateway_timeout: Duration = timedelta(seconds=30)
+    # Fault injection for the sandbox gateway only: wait this long before or after it books a
+    # charge, so that tests can kill a worker at either moment.
+    sandbox_delay_before_charge: Duration = timedelta(0)
+    sandbox_delay_after_charge: Duration = timedelta(0)
     # Payment attempts (new payments and retries) one user may make per window; then 429.
     payment_rate_limit: int = Field(default=10, ge=1)
     payment_rate_window: Duration = timedelta(minutes=1)

@@ -55,6 +55,7 @@ async def start_order(
                 ship=settings.ship_timeout,
                 delivery=settings.delivery_timeout,
                 bank_transfer=settings.bank_transfer_timeout,
+                gateway_call=settings.gateway_timeout,
             ),
             gateway=settings.payment_gateway,
         ),

@@ -34,6 +34,8 @@ class OrderTimeouts(Contract):
     ship: timedelta
     delivery: timedelta
     bank_transfer: timedelta | None = None
+    # How long one gateway call may take before the engine calls again (same idempotency key).
+    gateway_call: timedelta | None = None
 
 
 class NewOrder(Contract):

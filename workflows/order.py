@@ -250,6 +250,9 @@ class OrderWorkflow:
         except InvalidTransition as error:
             raise invalid_transition(error) from None
 
+    def _gateway_timeout(self) -> timedelta:
+        return self._params.timeouts.gateway_call or STEP_TIMEOUT
+
     def _status_value(self) -> str:
         assert self._status is not None
         return self._status.value
@@ -302,7 +305,7 @@ class OrderWorkflow:
                         card_token=command.card_token or "",
                         description=f"Order {self._admission.order_number}",
                     ),
-                    start_to_close_timeout=STEP_TIMEOUT,
+                    start_to_close_timeout=self._gateway_timeout(),
                     retry_policy=GATEWAY_RETRY,
                 )
             except ActivityError as error:
@@ -411,7 +414,7 @@ class OrderWorkflow:
                         amount=self._admission.total_amount,
                         currency=self._admission.currency,
                     ),
-                    start_to_close_timeout=STEP_TIMEOUT,
+                    start_to_close_timeout=self._gateway_timeout(),
                     retry_policy=GATEWAY_RETRY,
                 )
             except ActivityError as error:

@@ -5,6 +5,7 @@ refunds twice, and the book lets tests count exactly how much money moved.
 """
 
 import hashlib
+import time
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -30,10 +31,15 @@ FLAKY_FAILURES = 2
 class SandboxGateway:
     name = "sandbox"
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(
+        self, database_url: str, delay_before_charge: float = 0, delay_after_charge: float = 0
+    ) -> None:
         self._url = database_url
+        self._delay_before = delay_before_charge
+        self._delay_after = delay_after_charge
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
+        time.sleep(self._delay_before)
         with session_scope(self._url) as session:
             op = session.get(SandboxOperation, request.idempotency_key, with_for_update=True)
             if op is None:
@@ -61,6 +67,7 @@ class SandboxGateway:
                 op.status = "declined"
         # The transaction is committed before answering, so a crash after this line still
         # leaves the charge on the book and the retry finds it.
+        time.sleep(self._delay_after)
         if outcome == "transient":
             raise GatewayUnavailable("sandbox processing error, try again")
         if outcome is not None:
