@@ -1,5 +1,7 @@
 """Card payments over HTTP: declines, retries, transient gateway errors."""
 
+import asyncio
+
 from sqlalchemy import func, select
 
 from db.engine import session_scope
@@ -131,3 +133,26 @@ async def test_card_numbers_are_refused(stack: Stack) -> None:
         )
         assert number.status_code == 422
         assert (await buyer.get(f"/api/orders/{order['id']}/")).json()["payment"] is None
+
+
+async def test_twenty_concurrent_retries_charge_once(stack: Stack) -> None:
+    seller_id, buyer_id = users()
+    async with (
+        stack.client(seller_id, "seller") as seller,
+        stack.client(buyer_id, "buyer") as buyer,
+    ):
+        order = await place_order(buyer, (await list_item(seller))["id"])
+        failed = await pay(buyer, order["id"], "tok_chargeDeclined")
+        responses = await asyncio.gather(
+            *(
+                buyer.post(f"/api/payments/{failed['id']}/retry/", json={"card_token": "tok_visa"})
+                for _ in range(20)
+            )
+        )
+        codes = sorted(r.status_code for r in responses)
+        # One retry charges; the others find a payment in progress or done (409), or the
+        # per-user limit on payment attempts (429). None charges a second time.
+        assert codes.count(200) == 1, [r.text for r in responses]
+        assert set(codes) <= {200, 409, 429}
+        assert (await buyer.get(f"/api/orders/{order['id']}/")).json()["status"] == "confirmed"
+        assert charges_for(stack, failed["id"]) == 1
