@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # charge, so that tests can kill a worker at either moment.
     sandbox_delay_before_charge: Duration = timedelta(0)
     sandbox_delay_after_charge: Duration = timedelta(0)
+    # ...and book the first N charges of a key but answer as if the connection dropped.
+    sandbox_lost_answers: int = Field(default=0, ge=0)
     # Payment attempts (new payments and retries) one user may make per window; then 429.
     payment_rate_limit: int = Field(default=10, ge=1)
     payment_rate_window: Duration = timedelta(minutes=1)

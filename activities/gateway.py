@@ -7,8 +7,15 @@ left to the engine's RetryPolicy, which calls again with the same idempotency ke
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.gateways.base import PaymentDeclined, PaymentGateway
-from workflows.contracts import ChargeRequest, ChargeResult, RefundRequest, RefundResult
+from services.gateways.base import OutcomeUnknown, PaymentDeclined, PaymentGateway
+from workflows.contracts import (
+    OUTCOME_UNKNOWN,
+    ChargeLookup,
+    ChargeRequest,
+    ChargeResult,
+    RefundRequest,
+    RefundResult,
+)
 
 
 class GatewayActivities:
@@ -23,6 +30,13 @@ class GatewayActivities:
             raise ApplicationError(
                 declined.message, type=declined.code, non_retryable=True
             ) from None
+        except OutcomeUnknown as unknown:
+            # Not retried by the engine: the workflow asks the gateway what happened instead.
+            raise ApplicationError(str(unknown), type=OUTCOME_UNKNOWN, non_retryable=True) from None
+
+    @activity.defn
+    def find_charge(self, idempotency_key: str) -> ChargeLookup:
+        return self._gateway.find_charge(idempotency_key)
 
     @activity.defn
     def refund(self, request: RefundRequest) -> RefundResult:

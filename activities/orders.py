@@ -10,6 +10,7 @@ from workflows.contracts import (
     BankTransferRequested,
     Cancellation,
     NewOrder,
+    OutcomeUnknown,
     PaymentAttempt,
     PaymentCompleted,
     PaymentFailed,
@@ -35,6 +36,11 @@ class OrderActivities:
     def request_bank_transfer(self, request: BankTransferRequested) -> None:
         with session_scope(self._url) as session:
             payments.request_bank_transfer(session, request)
+
+    @activity.defn
+    def note_unknown_outcome(self, unknown: OutcomeUnknown) -> None:
+        with session_scope(self._url) as session:
+            payments.note_unknown_outcome(session, unknown)
 
     @activity.defn
     def complete_payment(self, done: PaymentCompleted) -> None:

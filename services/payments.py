@@ -8,6 +8,7 @@ from db.tables import Invoice, Payment
 from services.timeline import lock_order, record
 from workflows.contracts import (
     BankTransferRequested,
+    OutcomeUnknown,
     PaymentAttempt,
     PaymentCompleted,
     PaymentFailed,
@@ -130,4 +131,22 @@ def request_bank_transfer(session: Session, request: BankTransferRequested) -> N
             note=f"due {due_date}",
         ),
         key=f"bank_transfer_requested:{request.payment_id}",
+    )
+
+
+def note_unknown_outcome(session: Session, unknown: OutcomeUnknown) -> None:
+    """The charge's answer was lost: the payment stays `processing` and the timeline says why."""
+    order = lock_order(session, unknown.order_id)
+    record(
+        session,
+        order,
+        Transition(
+            order_id=order.id,
+            status=order.status,
+            event="payment_outcome_unknown",
+            actor="system",
+            at=unknown.at,
+            note="the gateway's answer was lost; asking it by the idempotency key",
+        ),
+        key=f"payment_outcome_unknown:{unknown.payment_id}:{unknown.attempt}",
     )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 TASK_QUEUE = "order-engine"
 CARD_METHODS = ("credit_card", "debit_card", "paypal", "stripe", "other")
+OUTCOME_UNKNOWN = "outcome_unknown"
 DECLINE_CODES = ("card_declined", "insufficient_funds", "invalid_card_token", "expired_card")
 
 
@@ -150,6 +151,22 @@ class ChargeRequest(Contract):
 class ChargeResult(Contract):
     transaction_id: str
     gateway_response: dict[str, Any]
+
+
+class ChargeLookup(Contract):
+    """What the gateway knows of a charge, asked by its idempotency key."""
+
+    status: Literal["succeeded", "declined", "not_found"]
+    result: ChargeResult | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class OutcomeUnknown(Contract):
+    order_id: str
+    payment_id: str
+    attempt: int
+    at: datetime
 
 
 class PaymentCompleted(Contract):

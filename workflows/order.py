@@ -19,16 +19,19 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.contracts import (
         DECLINE_CODES,
+        OUTCOME_UNKNOWN,
         Admission,
         BankTransferCommand,
         BankTransferRequested,
         CancelCommand,
         Cancellation,
         ChargeRequest,
+        ChargeResult,
         DeliverCommand,
         OfflinePaymentCommand,
         OrderInput,
         OrderResult,
+        OutcomeUnknown,
         PayCommand,
         PaymentAttempt,
         PaymentCompleted,
@@ -294,24 +297,17 @@ class OrderWorkflow:
             attempt = await self._begin_attempt(
                 command.payment_id, command.payment_method, self._params.gateway
             )
-            try:
-                result = await workflow.execute_activity_method(
-                    GatewayActivities.charge,
-                    ChargeRequest(
-                        payment_id=command.payment_id,
-                        idempotency_key=f"order-{self._order_id}:charge:{command.payment_id}:{attempt}",
-                        amount=self._admission.total_amount,
-                        currency=self._admission.currency,
-                        card_token=command.card_token or "",
-                        description=f"Order {self._admission.order_number}",
-                    ),
-                    start_to_close_timeout=self._gateway_timeout(),
-                    retry_policy=GATEWAY_RETRY,
-                )
-            except ActivityError as error:
-                cause = error.cause
-                if not isinstance(cause, ApplicationError) or cause.type not in DECLINE_CODES:
-                    raise
+            request = ChargeRequest(
+                payment_id=command.payment_id,
+                idempotency_key=f"order-{self._order_id}:charge:{command.payment_id}:{attempt}",
+                amount=self._admission.total_amount,
+                currency=self._admission.currency,
+                card_token=command.card_token or "",
+                description=f"Order {self._admission.order_number}",
+            )
+            result = await self._charge_until_known(request, attempt)
+            if isinstance(result, ApplicationError):
+                cause = result
                 await workflow.execute_local_activity_method(
                     OrderActivities.fail_payment,
                     PaymentFailed(
@@ -344,6 +340,49 @@ class OrderWorkflow:
             return PaymentOutcome(payment_id=command.payment_id, status="completed")
         finally:
             self._charging = False
+
+    async def _charge_until_known(
+        self, request: ChargeRequest, attempt: int
+    ) -> ChargeResult | ApplicationError:
+        """The charge's result, or its decline. When the answer was lost on the way back, the
+        gateway is asked by the idempotency key; only a charge it never saw is sent again."""
+        while True:
+            try:
+                return await workflow.execute_activity_method(
+                    GatewayActivities.charge,
+                    request,
+                    start_to_close_timeout=self._gateway_timeout(),
+                    retry_policy=GATEWAY_RETRY,
+                )
+            except ActivityError as error:
+                cause = error.cause
+                if isinstance(cause, ApplicationError) and cause.type in DECLINE_CODES:
+                    return cause
+                if not (isinstance(cause, ApplicationError) and cause.type == OUTCOME_UNKNOWN):
+                    raise
+            await workflow.execute_local_activity_method(
+                OrderActivities.note_unknown_outcome,
+                OutcomeUnknown(
+                    order_id=self._order_id,
+                    payment_id=request.payment_id,
+                    attempt=attempt,
+                    at=workflow.now(),
+                ),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+            lookup = await workflow.execute_activity_method(
+                GatewayActivities.find_charge,
+                request.idempotency_key,
+                start_to_close_timeout=self._gateway_timeout(),
+                retry_policy=GATEWAY_RETRY,
+            )
+            if lookup.status == "succeeded" and lookup.result is not None:
+                return lookup.result
+            if lookup.status == "declined":
+                return ApplicationError(
+                    lookup.error_message or "declined", type=lookup.error_code or "card_declined"
+                )
 
     async def _begin_attempt(self, payment_id: str, method: str, gateway: str) -> int:
         assert self._admission is not None

@@ -11,5 +11,6 @@ def build_gateway(settings: Settings) -> PaymentGateway:
             settings.database_url,
             delay_before_charge=settings.sandbox_delay_before_charge.total_seconds(),
             delay_after_charge=settings.sandbox_delay_after_charge.total_seconds(),
+            lost_answers=settings.sandbox_lost_answers,
         )
     raise ValueError(f"payment gateway {settings.payment_gateway!r} is not available yet")

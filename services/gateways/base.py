@@ -2,7 +2,13 @@
 
 from typing import Protocol
 
-from workflows.contracts import ChargeRequest, ChargeResult, RefundRequest, RefundResult
+from workflows.contracts import (
+    ChargeLookup,
+    ChargeRequest,
+    ChargeResult,
+    RefundRequest,
+    RefundResult,
+)
 
 
 class PaymentDeclined(Exception):
@@ -15,12 +21,19 @@ class PaymentDeclined(Exception):
 
 
 class GatewayUnavailable(Exception):
-    """A transient failure: the engine retries with the same idempotency key."""
+    """A transient failure before the request reached the gateway: the engine retries it."""
+
+
+class OutcomeUnknown(Exception):
+    """The request left and no answer came back: the charge may or may not exist. Never
+    charge blindly again; ask the gateway by the idempotency key (`find_charge`)."""
 
 
 class PaymentGateway(Protocol):
     name: str
 
     def charge(self, request: ChargeRequest) -> ChargeResult: ...
+
+    def find_charge(self, idempotency_key: str) -> ChargeLookup: ...
 
     def refund(self, request: RefundRequest) -> RefundResult: ...

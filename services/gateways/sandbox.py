@@ -13,8 +13,14 @@ from sqlalchemy.orm import Session
 
 from db.engine import session_scope
 from db.tables import SandboxOperation
-from services.gateways.base import GatewayUnavailable, PaymentDeclined
-from workflows.contracts import ChargeRequest, ChargeResult, RefundRequest, RefundResult
+from services.gateways.base import GatewayUnavailable, OutcomeUnknown, PaymentDeclined
+from workflows.contracts import (
+    ChargeLookup,
+    ChargeRequest,
+    ChargeResult,
+    RefundRequest,
+    RefundResult,
+)
 
 SUCCEEDING_TOKENS = frozenset({"tok_visa", "tok_mastercard"})
 DECLINES = {
@@ -32,11 +38,16 @@ class SandboxGateway:
     name = "sandbox"
 
     def __init__(
-        self, database_url: str, delay_before_charge: float = 0, delay_after_charge: float = 0
+        self,
+        database_url: str,
+        delay_before_charge: float = 0,
+        delay_after_charge: float = 0,
+        lost_answers: int = 0,
     ) -> None:
         self._url = database_url
         self._delay_before = delay_before_charge
         self._delay_after = delay_after_charge
+        self._lost_answers = lost_answers
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
         time.sleep(self._delay_before)
@@ -68,11 +79,24 @@ class SandboxGateway:
         # The transaction is committed before answering, so a crash after this line still
         # leaves the charge on the book and the retry finds it.
         time.sleep(self._delay_after)
+        if outcome is None and op.calls <= self._lost_answers:
+            raise OutcomeUnknown("sandbox booked the charge and lost the answer (fault injection)")
         if outcome == "transient":
             raise GatewayUnavailable("sandbox processing error, try again")
         if outcome is not None:
             raise PaymentDeclined(*outcome)
         return _charge_result(op)
+
+    def find_charge(self, idempotency_key: str) -> ChargeLookup:
+        with session_scope(self._url, read_only=True) as session:
+            op = session.get(SandboxOperation, idempotency_key)
+            if op is None or op.kind != "charge" or op.status in ("new", "errored"):
+                return ChargeLookup(status="not_found")
+            if op.status == "succeeded":
+                return ChargeLookup(status="succeeded", result=_charge_result(op))
+            decided = _decide(op.token or "", op.calls)
+            code, message = decided if isinstance(decided, tuple) else ("card_declined", "")
+            return ChargeLookup(status="declined", error_code=code, error_message=message)
 
     def refund(self, request: RefundRequest) -> RefundResult:
         with session_scope(self._url) as session:

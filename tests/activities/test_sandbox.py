@@ -174,3 +174,17 @@ def test_refund_above_the_charged_amount_is_refused(database_url: str) -> None:
     with pytest.raises(PaymentDeclined) as raised:
         gateway.refund(refund_request(charge, amount="6.00"))
     assert raised.value.code == "amount_too_large"
+
+
+def test_find_charge_tells_what_the_gateway_knows(database_url: str) -> None:
+    gateway = SandboxGateway(database_url)
+    request = charge_request("tok_visa")
+    assert gateway.find_charge(request.idempotency_key).status == "not_found"
+    charged = gateway.charge(request)
+    found = gateway.find_charge(request.idempotency_key)
+    assert (found.status, found.result) == ("succeeded", charged)
+    declined = charge_request("tok_chargeDeclined")
+    with pytest.raises(PaymentDeclined):
+        gateway.charge(declined)
+    lookup = gateway.find_charge(declined.idempotency_key)
+    assert (lookup.status, lookup.error_code) == ("declined", "card_declined")

@@ -114,9 +114,13 @@ async def settled(handle: Handle) -> WorkflowExecutionStatus | None:
 
 
 @asynccontextmanager
-async def open_shop(env: WorkflowEnvironment, database_url: str) -> AsyncIterator[Shop]:
+async def open_shop(
+    env: WorkflowEnvironment, database_url: str, **overrides: Any
+) -> AsyncIterator[Shop]:
     """A worker with the real activities on its own task queue, against `database_url`."""
-    settings = Settings(database_url=database_url, task_queue=f"orders-{uuid.uuid4().hex[:12]}")
+    settings = Settings(
+        database_url=database_url, task_queue=f"orders-{uuid.uuid4().hex[:12]}", **overrides
+    )
     with ThreadPoolExecutor(ACTIVITY_THREADS) as executor:
         async with build_worker(env.client, settings, executor):
             shop = Shop(env, settings)
