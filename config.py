@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     payment_gateway: Literal["sandbox", "stripe"] = "sandbox"
     stripe_api_key: str = ""
     stripe_webhook_secret: str = ""
+    # Only for tests against a local server that answers like Stripe; empty means Stripe itself.
+    stripe_api_base: str = ""
     smtp_url: str = ""
     tax_rate: Decimal = Field(default=Decimal("0"), ge=0, lt=1)
     platform_fee_rate: Decimal = Field(default=Decimal("0.05"), ge=0, lt=1)

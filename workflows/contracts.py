@@ -156,7 +156,7 @@ class ChargeResult(Contract):
 class ChargeLookup(Contract):
     """What the gateway knows of a charge, asked by its idempotency key."""
 
-    status: Literal["succeeded", "declined", "not_found"]
+    status: Literal["succeeded", "declined", "pending", "not_found"]
     result: ChargeResult | None = None
     error_code: str | None = None
     error_message: str | None = None

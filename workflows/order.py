@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         BankTransferRequested,
         CancelCommand,
         Cancellation,
+        ChargeLookup,
         ChargeRequest,
         ChargeResult,
         DeliverCommand,
@@ -58,6 +59,7 @@ GATEWAY_RETRY = RetryPolicy(
 )
 SYSTEM = "system"
 DEFAULT_BANK_TRANSFER_TIMEOUT = timedelta(days=3)
+PENDING_CHARGE_RECHECK = timedelta(seconds=30)
 
 
 def invalid_transition(error: InvalidTransition) -> ApplicationError:
@@ -347,19 +349,9 @@ class OrderWorkflow:
         """The charge's result, or its decline. When the answer was lost on the way back, the
         gateway is asked by the idempotency key; only a charge it never saw is sent again."""
         while True:
-            try:
-                return await workflow.execute_activity_method(
-                    GatewayActivities.charge,
-                    request,
-                    start_to_close_timeout=self._gateway_timeout(),
-                    retry_policy=GATEWAY_RETRY,
-                )
-            except ActivityError as error:
-                cause = error.cause
-                if isinstance(cause, ApplicationError) and cause.type in DECLINE_CODES:
-                    return cause
-                if not (isinstance(cause, ApplicationError) and cause.type == OUTCOME_UNKNOWN):
-                    raise
+            outcome = await self._send_charge(request)
+            if outcome is not None:
+                return outcome
             await workflow.execute_local_activity_method(
                 OrderActivities.note_unknown_outcome,
                 OutcomeUnknown(
@@ -371,18 +363,43 @@ class OrderWorkflow:
                 start_to_close_timeout=STEP_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
-            lookup = await workflow.execute_activity_method(
-                GatewayActivities.find_charge,
-                request.idempotency_key,
-                start_to_close_timeout=self._gateway_timeout(),
-                retry_policy=GATEWAY_RETRY,
-            )
+            lookup = await self._look_up(request.idempotency_key)
             if lookup.status == "succeeded" and lookup.result is not None:
                 return lookup.result
             if lookup.status == "declined":
                 return ApplicationError(
                     lookup.error_message or "declined", type=lookup.error_code or "card_declined"
                 )
+
+    async def _send_charge(self, request: ChargeRequest) -> ChargeResult | ApplicationError | None:
+        """The result, the decline, or None when the outcome is unknown."""
+        try:
+            return await workflow.execute_activity_method(
+                GatewayActivities.charge,
+                request,
+                start_to_close_timeout=self._gateway_timeout(),
+                retry_policy=GATEWAY_RETRY,
+            )
+        except ActivityError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.type in DECLINE_CODES:
+                return cause
+            if isinstance(cause, ApplicationError) and cause.type == OUTCOME_UNKNOWN:
+                return None
+            raise
+
+    async def _look_up(self, idempotency_key: str) -> ChargeLookup:
+        """Ask until the gateway knows: a pending charge is never sent again, only asked after."""
+        while True:
+            lookup = await workflow.execute_activity_method(
+                GatewayActivities.find_charge,
+                idempotency_key,
+                start_to_close_timeout=self._gateway_timeout(),
+                retry_policy=GATEWAY_RETRY,
+            )
+            if lookup.status != "pending":
+                return lookup
+            await workflow.sleep(PENDING_CHARGE_RECHECK)
 
     async def _begin_attempt(self, payment_id: str, method: str, gateway: str) -> int:
         assert self._admission is not None

@@ -3,6 +3,7 @@
 from config import Settings
 from services.gateways.base import PaymentGateway
 from services.gateways.sandbox import SandboxGateway
+from services.gateways.stripe_gateway import StripeGateway
 
 
 def build_gateway(settings: Settings) -> PaymentGateway:
@@ -13,4 +14,4 @@ def build_gateway(settings: Settings) -> PaymentGateway:
             delay_after_charge=settings.sandbox_delay_after_charge.total_seconds(),
             lost_answers=settings.sandbox_lost_answers,
         )
-    raise ValueError(f"payment gateway {settings.payment_gateway!r} is not available yet")
+    return StripeGateway(settings.stripe_api_key, settings.stripe_api_base or None)
