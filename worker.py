@@ -44,6 +44,7 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
             orders.request_bank_transfer,
             orders.complete_payment,
             orders.note_unknown_outcome,
+            orders.record_gateway_event,
             orders.fail_payment,
             orders.record_transition,
             orders.cancel_order,

@@ -9,6 +9,7 @@ from workflows.contracts import (
     Admission,
     BankTransferRequested,
     Cancellation,
+    GatewayEventSeen,
     NewOrder,
     OutcomeUnknown,
     PaymentAttempt,
@@ -41,6 +42,11 @@ class OrderActivities:
     def note_unknown_outcome(self, unknown: OutcomeUnknown) -> None:
         with session_scope(self._url) as session:
             payments.note_unknown_outcome(session, unknown)
+
+    @activity.defn
+    def record_gateway_event(self, seen: GatewayEventSeen) -> None:
+        with session_scope(self._url) as session:
+            payments.record_gateway_event(session, seen)
 
     @activity.defn
     def complete_payment(self, done: PaymentCompleted) -> None:

@@ -9,7 +9,16 @@ from fastapi import FastAPI
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import install_metrics
-from api.routes import health, invoices, listings, notifications, order_steps, orders, payments
+from api.routes import (
+    health,
+    invoices,
+    listings,
+    notifications,
+    order_steps,
+    orders,
+    payments,
+    webhooks,
+)
 from config import Settings, get_settings
 from db.migrate import upgrade
 from worker import connect
@@ -36,6 +45,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_metrics(app)
     app.add_middleware(IdempotencyMiddleware, settings=settings)
-    for module in (health, listings, orders, order_steps, payments, invoices, notifications):
+    for module in (
+        health,
+        listings,
+        orders,
+        order_steps,
+        payments,
+        invoices,
+        notifications,
+        webhooks,
+    ):
         app.include_router(module.router)
     return app

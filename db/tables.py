@@ -229,3 +229,14 @@ class RateLimitWindow(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     window_index: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class InboundEvent(Base):
+    """A webhook event already received: a replay of the same id changes nothing."""
+
+    __tablename__ = "inbound_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,6 +8,7 @@ from db.tables import Invoice, Payment
 from services.timeline import lock_order, record
 from workflows.contracts import (
     BankTransferRequested,
+    GatewayEventSeen,
     OutcomeUnknown,
     PaymentAttempt,
     PaymentCompleted,
@@ -149,4 +150,22 @@ def note_unknown_outcome(session: Session, unknown: OutcomeUnknown) -> None:
             note="the gateway's answer was lost; asking it by the idempotency key",
         ),
         key=f"payment_outcome_unknown:{unknown.payment_id}:{unknown.attempt}",
+    )
+
+
+def record_gateway_event(session: Session, seen: GatewayEventSeen) -> None:
+    order = lock_order(session, seen.order_id)
+    event = seen.event
+    record(
+        session,
+        order,
+        Transition(
+            order_id=order.id,
+            status=order.status,
+            event=f"gateway:{event.type}",
+            actor="gateway",
+            at=event.at,
+            note=event.object_id,
+        ),
+        key=f"gateway:{event.event_id}",
     )

@@ -141,11 +141,26 @@ class PaymentAttempt(Contract):
 
 class ChargeRequest(Contract):
     payment_id: str
+    order_id: str | None = None
     idempotency_key: str
     amount: Decimal
     currency: str
     card_token: str
     description: str
+
+
+class GatewayEvent(Contract):
+    """A gateway webhook about one of the order's payments (Stripe event, signature checked)."""
+
+    event_id: str
+    type: str
+    object_id: str
+    at: datetime
+
+
+class GatewayEventSeen(Contract):
+    order_id: str
+    event: GatewayEvent
 
 
 class ChargeResult(Contract):

@@ -5,6 +5,7 @@ waits for the charge's outcome and then refunds it, instead of racing it.
 """
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -29,6 +30,8 @@ with workflow.unsafe.imports_passed_through():
         ChargeRequest,
         ChargeResult,
         DeliverCommand,
+        GatewayEvent,
+        GatewayEventSeen,
         OfflinePaymentCommand,
         OrderInput,
         OrderResult,
@@ -76,6 +79,7 @@ class OrderWorkflow:
         self._attempts: dict[str, int] = {}
         self._paid: PaymentCompleted | None = None
         self._bank_transfer: str | None = None
+        self._gateway_events: set[str] = set()
         self._deadline = datetime.max.replace(tzinfo=UTC)
 
     @workflow.run
@@ -107,6 +111,19 @@ class OrderWorkflow:
                 await self._on_timeout(waiting_in)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return OrderResult(status=self._status.value)
+
+    @workflow.signal
+    async def gateway_event(self, event: GatewayEvent) -> None:
+        """A webhook from the gateway: on the timeline, and it wakes a pending charge's lookup."""
+        if self._admission is None or event.event_id in self._gateway_events:
+            return
+        self._gateway_events.add(event.event_id)
+        await workflow.execute_local_activity_method(
+            OrderActivities.record_gateway_event,
+            GatewayEventSeen(order_id=self._order_id, event=event),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
 
     @workflow.query
     def status(self) -> str | None:
@@ -301,6 +318,7 @@ class OrderWorkflow:
             )
             request = ChargeRequest(
                 payment_id=command.payment_id,
+                order_id=self._order_id,
                 idempotency_key=f"order-{self._order_id}:charge:{command.payment_id}:{attempt}",
                 amount=self._admission.total_amount,
                 currency=self._admission.currency,
@@ -399,7 +417,15 @@ class OrderWorkflow:
             )
             if lookup.status != "pending":
                 return lookup
-            await workflow.sleep(PENDING_CHARGE_RECHECK)
+            await self._gateway_news_or(PENDING_CHARGE_RECHECK)
+
+    async def _gateway_news_or(self, wait_at_most: timedelta) -> None:
+        """Asked again after a while, or as soon as a gateway webhook says something changed."""
+        seen = len(self._gateway_events)
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: len(self._gateway_events) != seen, timeout=wait_at_most
+            )
 
     async def _begin_attempt(self, payment_id: str, method: str, gateway: str) -> int:
         assert self._admission is not None

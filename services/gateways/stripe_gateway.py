@@ -47,6 +47,7 @@ class StripeGateway:
             "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             "description": request.description,
             "metadata": {
+                "order_id": request.order_id or "",
                 "payment_id": request.payment_id,
                 "idempotency_key": request.idempotency_key,
             },

@@ -25,6 +25,7 @@ from worker import build_worker
 from workflows.search_attributes import ALL
 
 SECRET = "e2e-secret-0123456789abcdef0123456789"
+WEBHOOK_SECRET = "whsec_e2e_0123456789abcdef"
 
 
 @dataclass
@@ -71,6 +72,7 @@ async def stack(
         temporal_address=dev_env.client.service_client.config.target_host,
         task_queue=f"e2e-{uuid.uuid4().hex[:8]}",
         jwt_secret=SECRET,
+        stripe_webhook_secret=WEBHOOK_SECRET,
         api_port=port,
     )
     upgrade(settings.database_url)
