@@ -22,6 +22,7 @@ EXPECTED_SEARCH_ATTRIBUTES = {
     "BuyerId": "Keyword",
     "SellerId": "Keyword",
     "OrderTotal": "Double",
+    "PaymentStatus": "Keyword",
 }
 VERSION = re.compile(r"\d+\.\d+")
 

@@ -172,6 +172,7 @@ class OrderWorkflow:
             )
             self._bank_transfer = command.payment_id
             self._deadline = due
+            self._publish_payment("pending")
             return PaymentOutcome(payment_id=command.payment_id, status="pending")
 
     @request_bank_transfer.validator
@@ -316,6 +317,7 @@ class OrderWorkflow:
             attempt = await self._begin_attempt(
                 command.payment_id, command.payment_method, self._params.gateway
             )
+            self._publish_payment("processing")
             request = ChargeRequest(
                 payment_id=command.payment_id,
                 order_id=self._order_id,
@@ -328,6 +330,7 @@ class OrderWorkflow:
             result = await self._charge_until_known(request, attempt)
             if isinstance(result, ApplicationError):
                 cause = result
+                self._publish_payment("failed")
                 await workflow.execute_local_activity_method(
                     OrderActivities.fail_payment,
                     PaymentFailed(
@@ -370,6 +373,7 @@ class OrderWorkflow:
             outcome = await self._send_charge(request)
             if outcome is not None:
                 return outcome
+            self._publish_payment("unknown")
             await workflow.execute_local_activity_method(
                 OrderActivities.note_unknown_outcome,
                 OutcomeUnknown(
@@ -457,6 +461,7 @@ class OrderWorkflow:
         self._paid = done
         self._status = OrderStatus.CONFIRMED
         self._publish()
+        self._publish_payment("completed")
 
     async def _deliver(self, actor: str, note: str | None) -> None:
         await self._transition(
@@ -525,6 +530,13 @@ class OrderWorkflow:
         )
         self._status = OrderStatus.CANCELLED
         self._publish()
+        if refund is not None:
+            self._publish_payment("refunded")
+
+    def _publish_payment(self, status: str) -> None:
+        """PaymentStatus came after the first histories were recorded: patched, so they replay."""
+        if workflow.patched("payment-status-search-attribute"):
+            workflow.upsert_search_attributes([sa.PAYMENT_STATUS.value_set(status)])
 
     def _publish(self) -> None:
         """Mirror the order into its search attributes so ops can find it in the UI."""

@@ -8,8 +8,11 @@ BUYER_ID = SearchAttributeKey.for_keyword("BuyerId")
 SELLER_ID = SearchAttributeKey.for_keyword("SellerId")
 # A Double because the UI filters on it; the money of record stays Decimal in the database.
 ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
+# Beyond API.md's five: where the order's payment stands, so a charge stuck in `processing` or
+# `unknown` (its answer lost) can be found in the UI.
+PAYMENT_STATUS = SearchAttributeKey.for_keyword("PaymentStatus")
 
-ALL = (ORDER_STATUS, ORDER_NUMBER, BUYER_ID, SELLER_ID, ORDER_TOTAL)
+ALL = (ORDER_STATUS, ORDER_NUMBER, BUYER_ID, SELLER_ID, ORDER_TOTAL, PAYMENT_STATUS)
 
 
 def cli_flags() -> list[str]:

@@ -60,6 +60,7 @@ async def test_purchase_from_listing_to_delivery(stack: Stack) -> None:
         assert attributes["OrderNumber"] == order["order_number"]
         assert attributes["BuyerId"] == buyer_id and attributes["SellerId"] == seller_id
         assert attributes["OrderTotal"] == 1524.0
+        assert attributes["PaymentStatus"] == "completed"
 
         notes = (await buyer.get("/api/notifications/")).json()["items"]
         assert {n["kind"] for n in notes if n["order_id"] == order["id"]} == {

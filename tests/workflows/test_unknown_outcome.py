@@ -1,9 +1,18 @@
 """A charge whose answer is lost: the gateway is asked by the key, never charged blindly."""
 
+import json
+
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support import make_listing
-from tests.workflows.shop import gateway_book, open_shop, payments_of, the_order, timeline
+from tests.workflows.shop import (
+    Handle,
+    gateway_book,
+    open_shop,
+    payments_of,
+    the_order,
+    timeline,
+)
 
 
 async def test_a_lost_answer_is_looked_up_not_charged_again(
@@ -20,4 +29,17 @@ async def test_a_lost_answer_is_looked_up_not_charged_again(
         assert [p.status for p in payments_of(shop.url, purchase.order_id)] == ["completed"]
         events = [e.event for e in timeline(shop.url, purchase.order_id)]
         assert events == ["created", "payment_outcome_unknown", "confirmed"]
+        assert await payment_statuses(purchase.handle) == ["processing", "unknown", "completed"]
         await purchase.cancel(role="admin")
+
+
+async def payment_statuses(handle: Handle) -> list[str]:
+    """Every PaymentStatus the workflow published, in order: what ops saw in the UI."""
+    history = await handle.fetch_history()
+    published = []
+    for event in history.events:
+        if event.HasField("upsert_workflow_search_attributes_event_attributes"):
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+            if "PaymentStatus" in fields.indexed_fields:
+                published.append(json.loads(fields.indexed_fields["PaymentStatus"].data))
+    return published
