@@ -26,6 +26,9 @@ async def test_purchase_from_listing_to_delivery(stack: Stack) -> None:
         assert payment["status"] == "completed"
         assert payment["amount"] == "1524.00"
         assert "gateway_response" not in payment
+        async with stack.client("admin-happy", "admin") as admin:
+            seen = (await admin.get(f"/api/payments/{payment['id']}/")).json()
+        assert seen["gateway_response"]["status"] == "succeeded"
 
         confirmed = (await buyer.get(f"/api/orders/{order['id']}/")).json()
         assert confirmed["status"] == "confirmed"
