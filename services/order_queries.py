@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 from db.tables import Invoice, Order, OrderEvent, Payment
 from db.types import utcnow
 from services.pagination import page
-from services.timeline import lock_order, record
-from workflows.contracts import Transition
+from services.timeline import lock_order, note
 
 
 class Viewer:
@@ -105,17 +104,13 @@ def edit_details(session: Session, order_id: str, changes: dict[str, Any], actor
     order = lock_order(session, order_id)
     for field, value in changes.items():
         setattr(order, field, value)
-    record(
+    note(
         session,
         order,
-        Transition(
-            order_id=order.id,
-            status=order.status,
-            event="details_updated",
-            actor=actor,
-            at=utcnow(),
-            note=", ".join(sorted(changes)),
-        ),
-        key=f"details_updated:{uuid.uuid4()}",
+        "details_updated",
+        actor,
+        utcnow(),
+        f"details_updated:{uuid.uuid4()}",
+        detail=", ".join(sorted(changes)),
     )
     return order

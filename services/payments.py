@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from db.tables import Invoice, Payment
-from services.timeline import lock_order, record
+from services.timeline import lock_order, note, record
 from workflows.contracts import (
     BankTransferRequested,
     GatewayEventSeen,
@@ -84,18 +84,14 @@ def fail(session: Session, failed: PaymentFailed) -> None:
         payment.error_code = failed.error_code
         payment.error_message = failed.error_message
         payment.processed_at = failed.at
-    record(
+    note(
         session,
         order,
-        Transition(
-            order_id=order.id,
-            status=order.status,
-            event="payment_failed",
-            actor="system",
-            at=failed.at,
-            note=failed.error_code,
-        ),
-        key=f"payment_failed:{failed.payment_id}:{failed.attempt}",
+        "payment_failed",
+        "system",
+        failed.at,
+        f"payment_failed:{failed.payment_id}:{failed.attempt}",
+        detail=failed.error_code,
     )
 
 
@@ -120,52 +116,40 @@ def request_bank_transfer(session: Session, request: BankTransferRequested) -> N
         invoice.sent_at = request.at
         invoice.due_date = due_date
         invoice.terms = f"Bank transfer, reference {order.order_number}, due {due_date}"
-    record(
+    note(
         session,
         order,
-        Transition(
-            order_id=order.id,
-            status=order.status,
-            event="bank_transfer_requested",
-            actor=request.actor,
-            at=request.at,
-            note=f"due {due_date}",
-        ),
-        key=f"bank_transfer_requested:{request.payment_id}",
+        "bank_transfer_requested",
+        request.actor,
+        request.at,
+        f"bank_transfer_requested:{request.payment_id}",
+        detail=f"due {due_date}",
     )
 
 
 def note_unknown_outcome(session: Session, unknown: OutcomeUnknown) -> None:
     """The charge's answer was lost: the payment stays `processing` and the timeline says why."""
     order = lock_order(session, unknown.order_id)
-    record(
+    note(
         session,
         order,
-        Transition(
-            order_id=order.id,
-            status=order.status,
-            event="payment_outcome_unknown",
-            actor="system",
-            at=unknown.at,
-            note="the gateway's answer was lost; asking it by the idempotency key",
-        ),
-        key=f"payment_outcome_unknown:{unknown.payment_id}:{unknown.attempt}",
+        "payment_outcome_unknown",
+        "system",
+        unknown.at,
+        f"payment_outcome_unknown:{unknown.payment_id}:{unknown.attempt}",
+        detail="the gateway's answer was lost; asking it by the idempotency key",
     )
 
 
 def record_gateway_event(session: Session, seen: GatewayEventSeen) -> None:
     order = lock_order(session, seen.order_id)
     event = seen.event
-    record(
+    note(
         session,
         order,
-        Transition(
-            order_id=order.id,
-            status=order.status,
-            event=f"gateway:{event.type}",
-            actor="gateway",
-            at=event.at,
-            note=event.object_id,
-        ),
-        key=f"gateway:{event.event_id}",
+        f"gateway:{event.type}",
+        "gateway",
+        event.at,
+        f"gateway:{event.event_id}",
+        detail=event.object_id,
     )

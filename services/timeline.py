@@ -1,5 +1,7 @@
 """An order's timeline and the status change it records, written once per event key."""
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -49,3 +51,19 @@ def record(session: Session, order: Order, transition: Transition, key: str | No
     if transition.event in MESSAGES:
         notify_order_event(session, order, transition.event, key, transition.at)
     return True
+
+
+def note(
+    session: Session,
+    order: Order,
+    event: str,
+    actor: str,
+    at: datetime,
+    key: str,
+    detail: str | None = None,
+) -> bool:
+    """A timeline line that leaves the order's status as it is (a failed payment, a webhook)."""
+    transition = Transition(
+        order_id=order.id, status=order.status, event=event, actor=actor, at=at, note=detail
+    )
+    return record(session, order, transition, key=key)
