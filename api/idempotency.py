@@ -56,6 +56,8 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
+        if body is None:  # the client went away mid-upload: nothing to run or remember
+            return
         fingerprint = hashlib.sha256(
             b"\0".join([scope["method"].encode(), scope["path"].encode(), body])
         ).hexdigest()
@@ -125,7 +127,8 @@ class IdempotencyMiddleware:
         except BaseException:
             await in_transaction(url, lambda s: idempotency.release(s, user_id, key))
             raise
-        if status >= 500:
+        # Not answers to remember: our failures, and a rate limit that will lift.
+        if status >= 500 or status == 429:
             await in_transaction(url, lambda s: idempotency.release(s, user_id, key))
             return
         stored = StoredResponse(status, content_type, b"".join(chunks))
@@ -144,10 +147,12 @@ def _key_of(scope: Scope) -> str | None:
     return None
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
     parts: list[bytes] = []
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
         parts.append(message.get("body", b""))
         if not message.get("more_body"):
             return b"".join(parts)

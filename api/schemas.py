@@ -9,19 +9,24 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from domain.money import quantize
 from workflows.contracts import Address
 
+MONEY_CEILING = Decimal("100000000")
+
 
 def _parse_money(value: Any) -> Decimal:
     if isinstance(value, bool | float):
         raise ValueError('money is a decimal string such as "1499.00", never a float')
     if isinstance(value, int | Decimal):
-        return Decimal(value)
+        amount = Decimal(value)
+        if not amount.is_finite() or abs(amount) >= MONEY_CEILING:
+            raise ValueError("amount must be a finite number below 100000000")
+        return amount
     if isinstance(value, str):
         try:
             amount = Decimal(value.strip())
         except ArithmeticError:
             raise ValueError(f"not a decimal amount: {value!r}") from None
-        if not amount.is_finite():
-            raise ValueError("amount must be finite")
+        if not amount.is_finite() or abs(amount) >= MONEY_CEILING:
+            raise ValueError("amount must be a finite number below 100000000")
         if amount != quantize(amount):
             raise ValueError("money has at most 2 decimal places")
         return amount

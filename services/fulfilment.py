@@ -21,7 +21,8 @@ def cancel(session: Session, cancellation: Cancellation) -> None:
     order = lock_order(session, cancellation.order_id)
     if order.status == "cancelled":
         return
-    _release_stock(session, order)
+    if order.status != "shipped":  # a shipped car has left; it comes back only if returned
+        _release_stock(session, order)
     payment = session.get(Payment, order.payment_id) if order.payment_id else None
     if cancellation.refund is not None and payment is not None:
         payment.status = "refunded"
@@ -36,7 +37,9 @@ def cancel(session: Session, cancellation: Cancellation) -> None:
     note = cancellation.reason
     if cancellation.refund is not None:
         note = f"{note}; refunded {cancellation.refunded_amount} {order.currency}"
-    if cancellation.refund_error is not None:
+    if cancellation.refund_error == "manual_refund_required":
+        note = f"{note}; paid offline: refund {order.total_amount} {order.currency} by hand"
+    elif cancellation.refund_error is not None:
         note = f"{note}; refund refused ({cancellation.refund_error}): refund it by hand"
     record(
         session,

@@ -22,7 +22,10 @@ def encode_cursor(created_at: datetime, row_id: str) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         created, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(created), row_id
+        at = datetime.fromisoformat(created)
+        if at.tzinfo is None:
+            raise ValueError("a cursor's time carries its zone")
+        return at, row_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadCursor("the cursor is not one this API gave out") from None
 

@@ -337,7 +337,7 @@ class OrderWorkflow:
                         order_id=self._order_id,
                         payment_id=command.payment_id,
                         attempt=attempt,
-                        error_code=cause.type,
+                        error_code=cause.type or "payment_refused",
                         error_message=cause.message,
                         at=workflow.now(),
                     ),
@@ -347,7 +347,7 @@ class OrderWorkflow:
                 return PaymentOutcome(
                     payment_id=command.payment_id,
                     status="failed",
-                    error_code=cause.type,
+                    error_code=cause.type or "payment_refused",
                     error_message=cause.message,
                 )
             await self._complete(
@@ -404,10 +404,14 @@ class OrderWorkflow:
             )
         except ActivityError as error:
             cause = error.cause
-            if isinstance(cause, ApplicationError) and cause.type in DECLINE_CODES:
-                return cause
             if isinstance(cause, ApplicationError) and cause.type == OUTCOME_UNKNOWN:
                 return None
+            # Any final refusal of the gateway (a decline, a bad token, a reused key) fails
+            # this payment, which the buyer may retry; only the unexpected is raised.
+            if isinstance(cause, ApplicationError) and (
+                cause.non_retryable or cause.type in DECLINE_CODES
+            ):
+                return cause
             raise
 
     async def _look_up(self, idempotency_key: str) -> ChargeLookup:
@@ -489,7 +493,9 @@ class OrderWorkflow:
     async def _cancel(self, reason: str, actor: str) -> None:
         assert self._admission is not None
         refund, refund_error = None, None
-        # Offline (bank transfer) money goes back by hand, through a refund; cards go back here.
+        if self._paid is not None and not self._paid.transaction_id:
+            # Offline (bank transfer) money goes back by hand: say so, loudly, on the order.
+            refund_error = "manual_refund_required"
         if self._paid is not None and self._paid.transaction_id:
             try:
                 refund = await workflow.execute_activity_method(

@@ -21,6 +21,14 @@ async def create_listing(body: ListingCreate, me: PrincipalDep, settings: Settin
     require_role(me, "seller")
     fields = body.model_dump(exclude={"currency"})
     currency = body.currency or settings.currency
+    if currency != settings.currency:
+        # Amounts go to gateways in cents; one currency of two decimals until more are needed.
+        raise ApiError(
+            422,
+            "validation_error",
+            f"Listings are priced in {settings.currency}",
+            [{"loc": ["body", "currency"], "msg": f"must be {settings.currency}"}],
+        )
     return await in_transaction(
         settings.database_url, lambda s: listings.create(s, me.user_id, currency, fields)
     )

@@ -125,6 +125,13 @@ async def _edit(
     viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, order_id)
     changes = body.model_dump(exclude_unset=True, mode="json")
+    if changes.get("shipping_address", {}) is None:
+        raise ApiError(
+            422,
+            "validation_error",
+            "shipping_address cannot be removed",
+            [{"loc": ["body", "shipping_address"], "msg": "must not be null"}],
+        )
     allowed = (BUYER_FIELDS if order.buyer_id == me.user_id else set()) | (
         SELLER_FIELDS if order.seller_id == me.user_id else set()
     )

@@ -36,12 +36,14 @@ async def create_payment(
         raise ApiError(403, "forbidden", "Only the order's buyer pays it")
     check_payment_request(body.payment_method, body.card_token)
     command = PayCommand(
-        payment_id=keyed.id_for("payment"),
+        payment_id=keyed.id_for(f"payment:{order.id}"),
         payment_method=body.payment_method,
         card_token=body.card_token,
         actor=me.user_id,
     )
-    await submit_payment(client, settings, order.workflow_id, command, keyed.update_id("payment"))
+    await submit_payment(
+        client, settings, order.workflow_id, command, keyed.update_id(f"payment:{order.id}")
+    )
     try:
         return await _load(settings, viewer, command.payment_id, me.is_admin)
     except ApiError:

@@ -22,7 +22,8 @@ from workflows.contracts import (
 )
 
 _DECLINE_CODES = {"insufficient_funds": "insufficient_funds", "expired_card": "expired_card"}
-_DECLINED = ("requires_payment_method", "canceled")
+# A card that needs the buyer's action (3-D Secure) cannot be completed by an API-only charge.
+_DECLINED = ("requires_payment_method", "canceled", "requires_action", "requires_confirmation")
 
 
 class StripeGateway:

@@ -21,6 +21,9 @@ async def test_pay_and_cancel_through_stripe(
             purchase = await shop.start(make_listing(shop.url))
             declined = await purchase.pay("tok_chargeDeclinedInsufficientFunds")
             assert (declined.status, declined.error_code) == ("failed", "insufficient_funds")
+            # Stripe refuses an unknown token outright: a failed payment, not a stuck one.
+            refused = await purchase.pay("tok_unknown")
+            assert (refused.status, refused.error_code) == ("failed", "invalid_request")
             assert (await purchase.pay("tok_visa")).status == "completed"
             [payment] = [
                 p for p in payments_of(shop.url, purchase.order_id) if p.status == "completed"
