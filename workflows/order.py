@@ -5,13 +5,14 @@ waits for the charge's outcome and then refunds it, instead of racing it.
 """
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+
+from workflows.gateway_conversation import GatewayConversation
+from workflows.step_options import DB_RETRY, GATEWAY_RETRY, STEP_TIMEOUT
 
 with workflow.unsafe.imports_passed_through():
     from activities.gateway import GatewayActivities
@@ -19,23 +20,18 @@ with workflow.unsafe.imports_passed_through():
     from domain.order_states import InvalidTransition, OrderAction, OrderStatus, Role, next_status
     from workflows import search_attributes as sa
     from workflows.contracts import (
-        DECLINE_CODES,
-        OUTCOME_UNKNOWN,
         Admission,
         BankTransferCommand,
         BankTransferRequested,
         CancelCommand,
         Cancellation,
-        ChargeLookup,
         ChargeRequest,
-        ChargeResult,
         DeliverCommand,
         GatewayEvent,
         GatewayEventSeen,
         OfflinePaymentCommand,
         OrderInput,
         OrderResult,
-        OutcomeUnknown,
         PayCommand,
         PaymentAttempt,
         PaymentCompleted,
@@ -46,23 +42,8 @@ with workflow.unsafe.imports_passed_through():
         Transition,
     )
 
-STEP_TIMEOUT = timedelta(seconds=30)
-# Database steps are short and idempotent: local activities, run inside the workflow task, so each
-# costs no round trip through the server. Gateway calls stay ordinary activities, visible and
-# retried by the server however long the gateway is away.
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
-)
-# No attempt limit: the same idempotency key goes to the gateway until it answers, so an
-# unanswered charge is never forgotten and never made twice.
-GATEWAY_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=500),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-)
 SYSTEM = "system"
 DEFAULT_BANK_TRANSFER_TIMEOUT = timedelta(days=3)
-PENDING_CHARGE_RECHECK = timedelta(seconds=30)
 
 
 def invalid_transition(error: InvalidTransition) -> ApplicationError:
@@ -70,7 +51,7 @@ def invalid_transition(error: InvalidTransition) -> ApplicationError:
 
 
 @workflow.defn
-class OrderWorkflow:
+class OrderWorkflow(GatewayConversation):
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
         self._admission: Admission | None = None
@@ -273,9 +254,6 @@ class OrderWorkflow:
         except InvalidTransition as error:
             raise invalid_transition(error) from None
 
-    def _gateway_timeout(self) -> timedelta:
-        return self._params.timeouts.gateway_call or STEP_TIMEOUT
-
     def _status_value(self) -> str:
         assert self._status is not None
         return self._status.value
@@ -363,77 +341,6 @@ class OrderWorkflow:
             return PaymentOutcome(payment_id=command.payment_id, status="completed")
         finally:
             self._charging = False
-
-    async def _charge_until_known(
-        self, request: ChargeRequest, attempt: int
-    ) -> ChargeResult | ApplicationError:
-        """The charge's result, or its decline. When the answer was lost on the way back, the
-        gateway is asked by the idempotency key; only a charge it never saw is sent again."""
-        while True:
-            outcome = await self._send_charge(request)
-            if outcome is not None:
-                return outcome
-            self._publish_payment("unknown")
-            await workflow.execute_local_activity_method(
-                OrderActivities.note_unknown_outcome,
-                OutcomeUnknown(
-                    order_id=self._order_id,
-                    payment_id=request.payment_id,
-                    attempt=attempt,
-                    at=workflow.now(),
-                ),
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
-            lookup = await self._look_up(request.idempotency_key)
-            if lookup.status == "succeeded" and lookup.result is not None:
-                return lookup.result
-            if lookup.status == "declined":
-                return ApplicationError(
-                    lookup.error_message or "declined", type=lookup.error_code or "card_declined"
-                )
-
-    async def _send_charge(self, request: ChargeRequest) -> ChargeResult | ApplicationError | None:
-        """The result, the decline, or None when the outcome is unknown."""
-        try:
-            return await workflow.execute_activity_method(
-                GatewayActivities.charge,
-                request,
-                start_to_close_timeout=self._gateway_timeout(),
-                retry_policy=GATEWAY_RETRY,
-            )
-        except ActivityError as error:
-            cause = error.cause
-            if isinstance(cause, ApplicationError) and cause.type == OUTCOME_UNKNOWN:
-                return None
-            # Any final refusal of the gateway (a decline, a bad token, a reused key) fails
-            # this payment, which the buyer may retry; only the unexpected is raised.
-            if isinstance(cause, ApplicationError) and (
-                cause.non_retryable or cause.type in DECLINE_CODES
-            ):
-                return cause
-            raise
-
-    async def _look_up(self, idempotency_key: str) -> ChargeLookup:
-        """Ask until the gateway knows: a pending charge is never sent again, only asked after."""
-        while True:
-            lookup = await workflow.execute_activity_method(
-                GatewayActivities.find_charge,
-                idempotency_key,
-                start_to_close_timeout=self._gateway_timeout(),
-                retry_policy=GATEWAY_RETRY,
-            )
-            if lookup.status != "pending":
-                return lookup
-            await self._gateway_news_or(PENDING_CHARGE_RECHECK)
-
-    async def _gateway_news_or(self, wait_at_most: timedelta) -> None:
-        """Asked again after a while, or as soon as a gateway webhook says something changed."""
-        seen = len(self._gateway_events)
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(
-                lambda: len(self._gateway_events) != seen, timeout=wait_at_most
-            )
 
     async def _begin_attempt(self, payment_id: str, method: str, gateway: str) -> int:
         assert self._admission is not None
@@ -538,11 +445,6 @@ class OrderWorkflow:
         self._publish()
         if refund is not None:
             self._publish_payment("refunded")
-
-    def _publish_payment(self, status: str) -> None:
-        """PaymentStatus came after the first histories were recorded: patched, so they replay."""
-        if workflow.patched("payment-status-search-attribute"):
-            workflow.upsert_search_attributes([sa.PAYMENT_STATUS.value_set(status)])
 
     def _publish(self) -> None:
         """Mirror the order into its search attributes so ops can find it in the UI."""
