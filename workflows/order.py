@@ -11,9 +11,7 @@ from decimal import Decimal
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.gateway_conversation import GatewayConversation
-from workflows.step_options import DB_RETRY, GATEWAY_RETRY, STEP_TIMEOUT
-
+# Passed through like the rest: modules without state, loaded once instead of for every run.
 with workflow.unsafe.imports_passed_through():
     from activities.gateway import GatewayActivities
     from activities.orders import OrderActivities
@@ -41,6 +39,8 @@ with workflow.unsafe.imports_passed_through():
         ShipCommand,
         Transition,
     )
+    from workflows.gateway_conversation import GatewayConversation
+    from workflows.step_options import DB_RETRY, GATEWAY_RETRY, STEP_TIMEOUT
 
 SYSTEM = "system"
 DEFAULT_BANK_TRANSFER_TIMEOUT = timedelta(days=3)
