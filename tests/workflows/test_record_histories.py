@@ -1,33 +1,42 @@
 """Records the histories tests/test_replay.py replays; runs only when asked to.
 
-    ORDER_ENGINE_RECORD_HISTORIES=1 .venv/bin/pytest tests/workflows/test_record_histories.py
+    ORDER_ENGINE_RECORD_HISTORIES=<tag> .venv/bin/pytest tests/workflows/test_record_histories.py
 
-Record again only on purpose (a new scenario, or a change of the workflow that is gated by
-`workflow.patched()`); keep the old files too, since they stand for the running orders.
+Each file is named `<tag>-<path>.json`, the tag naming the version of OrderWorkflow that made it
+(the three untagged files are the first version's). The recorder never overwrites a file: the old
+ones stand for orders still running, so both the patched and the unpatched branches stay protected.
 """
 
 import json
 import os
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from tests.support import make_listing
-from tests.workflows.shop import Purchase, Shop
+from tests.workflows.shop import BUYER, Purchase, Shop, open_shop
+from workflows.contracts import BankTransferCommand, GatewayEvent, OfflinePaymentCommand
+from workflows.order import OrderWorkflow
 
 HISTORIES = Path(__file__).parents[1] / "histories"
+TAG = os.environ.get("ORDER_ENGINE_RECORD_HISTORIES", "")
 
 pytestmark = pytest.mark.skipif(
-    os.environ.get("ORDER_ENGINE_RECORD_HISTORIES") != "1",
-    reason="set ORDER_ENGINE_RECORD_HISTORIES=1 to record the replay histories",
+    not TAG, reason="set ORDER_ENGINE_RECORD_HISTORIES=<tag> to record the replay histories"
 )
 
 
 async def record(purchase: Purchase, name: str, status: str) -> None:
     assert (await purchase.handle.result()).status == status
+    target = HISTORIES / f"{TAG}-{name}.json"
+    if target.exists():
+        pytest.skip(f"{target.name} exists; recorded histories are never overwritten")
     history = await purchase.handle.fetch_history()
     text = json.dumps(json.loads(history.to_json()), indent=1, sort_keys=True)
-    (HISTORIES / f"{name}.json").write_text(text + "\n")
+    target.write_text(text + "\n")
 
 
 async def test_record_delivered_order(shop: Shop) -> None:
@@ -47,3 +56,60 @@ async def test_record_ship_timeout_refund(shop: Shop) -> None:
     purchase = await shop.start(make_listing(shop.url))
     await purchase.pay("tok_visa")
     await record(purchase, "ship_timeout_refund", "cancelled")
+
+
+async def test_record_bank_transfer_confirmed(shop: Shop) -> None:
+    purchase = await shop.start(make_listing(shop.url))
+    await purchase.handle.execute_update(
+        OrderWorkflow.request_bank_transfer,
+        BankTransferCommand(payment_id=str(uuid.uuid4()), account="IBAN X", actor=BUYER),
+    )
+    await purchase.handle.execute_update(
+        OrderWorkflow.confirm_offline_payment,
+        OfflinePaymentCommand(payment_id=str(uuid.uuid4()), actor="admin-1"),
+    )
+    await purchase.ship()
+    await purchase.deliver()
+    await record(purchase, "bank_transfer", "delivered")
+
+
+async def test_record_offline_confirm(shop: Shop) -> None:
+    purchase = await shop.start(make_listing(shop.url))
+    await purchase.handle.execute_update(
+        OrderWorkflow.confirm_offline_payment,
+        OfflinePaymentCommand(payment_id=str(uuid.uuid4()), actor="admin-1"),
+    )
+    await purchase.cancel(role="admin")
+    await record(purchase, "offline_confirm_cancel", "cancelled")
+
+
+async def test_record_paid_cancel(shop: Shop) -> None:
+    purchase = await shop.start(make_listing(shop.url))
+    await purchase.pay("tok_visa")
+    await purchase.cancel(role="buyer")
+    await record(purchase, "paid_cancel", "cancelled")
+
+
+async def test_record_decline_then_retry(shop: Shop) -> None:
+    purchase = await shop.start(make_listing(shop.url))
+    payment_id = str(uuid.uuid4())
+    assert (await purchase.pay("tok_chargeDeclined", payment_id)).status == "failed"
+    assert (await purchase.pay("tok_visa", payment_id)).status == "completed"
+    await purchase.cancel(role="admin")
+    await record(purchase, "decline_then_retry", "cancelled")
+
+
+async def test_record_unknown_outcome_and_webhook(
+    time_env: WorkflowEnvironment, sqlite_url: str
+) -> None:
+    async with open_shop(time_env, sqlite_url, sandbox_lost_answers=1) as shop:
+        purchase = await shop.start(make_listing(shop.url))
+        assert (await purchase.pay("tok_visa")).status == "completed"
+        await purchase.handle.signal(
+            OrderWorkflow.gateway_event,
+            GatewayEvent(
+                event_id="evt_1", type="charge.succeeded", object_id="pi_1", at=datetime.now(UTC)
+            ),
+        )
+        await purchase.cancel(role="admin")
+        await record(purchase, "unknown_outcome_webhook", "cancelled")
