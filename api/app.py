@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import install_metrics
+from api.openapi import install_openapi
 from api.routes import (
     health,
     invoices,
@@ -56,4 +57,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks,
     ):
         app.include_router(module.router)
+    install_openapi(app)
     return app

@@ -3,7 +3,9 @@
 import asyncio
 
 from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from api.db import reading
@@ -13,13 +15,22 @@ from api.errors import envelope
 router = APIRouter(tags=["operations"])
 
 
+class Ready(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
-async def readyz(settings: SettingsDep, client: ClientDep) -> dict[str, object] | Response:
+@router.get(
+    "/readyz",
+    response_model=Ready,
+    responses={503: {"description": "The database or Temporal is unreachable (`not_ready`)"}},
+)
+async def readyz(settings: SettingsDep, client: ClientDep) -> Ready | Response:
     checks: dict[str, str] = {}
     try:
         await asyncio.wait_for(
@@ -35,9 +46,18 @@ async def readyz(settings: SettingsDep, client: ClientDep) -> dict[str, object] 
         checks["temporal"] = f"unreachable: {type(error).__name__}"
     if any(value != "ok" for value in checks.values()):
         return envelope(503, "not_ready", "A dependency is unreachable", checks)
-    return {"status": "ready", "checks": checks}
+    return Ready(status="ready", checks=checks)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
