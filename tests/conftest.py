@@ -1,6 +1,7 @@
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -26,9 +27,9 @@ def sqlite_url(tmp_path: Path) -> Iterator[str]:
     yield url
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session, dropped afterwards."""
+@contextmanager
+def fresh_postgres() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database, dropped afterwards; skips if none is reachable."""
     name = f"order_engine_test_{uuid.uuid4().hex[:10]}"
     try:
         admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
@@ -48,6 +49,13 @@ def postgres_url() -> Iterator[str]:
 
             get_engine(url).dispose()
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The database-layer tests' PostgreSQL database, one for the session."""
+    with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -1,11 +1,13 @@
 """The whole stack for end-to-end tests: a real Temporal dev server, a worker and the API over
-TCP, on a SQLite file. Started once per session; each test makes its own users and listings."""
+TCP, on a SQLite file (`stack`) or a PostgreSQL database (`pg_stack`). Started once per session;
+each test makes its own users and listings."""
 
 import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from api.auth import issue_token
 from cli import DEV_SERVER_TUNING
 from config import Settings
 from db.migrate import upgrade
+from tests.conftest import fresh_postgres
 from tests.support import binary
 from worker import build_worker
 from workflows.search_attributes import ALL
@@ -61,14 +64,12 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
-@pytest.fixture(scope="session")
-async def stack(
-    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    db_file: Path = tmp_path_factory.mktemp("e2e") / "orders.db"
+@asynccontextmanager
+async def running_stack(dev_env: WorkflowEnvironment, database_url: str) -> AsyncIterator[Stack]:
+    """A worker and the API on `database_url` (migrated here), with a task queue of their own."""
     port = free_port()
     settings = Settings(
-        database_url=f"sqlite:///{db_file}",
+        database_url=database_url,
         temporal_address=dev_env.client.service_client.config.target_host,
         task_queue=f"e2e-{uuid.uuid4().hex[:8]}",
         jwt_secret=SECRET,
@@ -94,3 +95,28 @@ async def stack(
             yield Stack(f"http://127.0.0.1:{port}", settings, dev_env)
             server.should_exit = True
             await serving
+
+
+@pytest.fixture(scope="session")
+async def stack(
+    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    db_file: Path = tmp_path_factory.mktemp("e2e") / "orders.db"
+    async with running_stack(dev_env, f"sqlite:///{db_file}") as built:
+        yield built
+
+
+@pytest.fixture(scope="session")
+async def pg_stack(dev_env: WorkflowEnvironment) -> AsyncIterator[Stack]:
+    """The same stack on PostgreSQL, the production database (skipped where none is reachable,
+    except in CI)."""
+    with fresh_postgres() as url:
+        async with running_stack(dev_env, url) as built:
+            yield built
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def each_stack(request: pytest.FixtureRequest) -> Stack:
+    """Runs a money test once on each database."""
+    built: Stack = request.getfixturevalue("pg_stack" if request.param == "postgres" else "stack")
+    return built

@@ -1,9 +1,14 @@
 """Steps of a purchase over HTTP, shared by the end-to-end tests."""
 
 import uuid
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 import httpx
+from sqlalchemy import select
+
+from db.engine import session_scope
+from db.tables import Order, Payment, SandboxOperation
 
 ADDRESS = {
     "name": "Ada Buyer",
@@ -52,3 +57,50 @@ async def pay(buyer: httpx.AsyncClient, order_id: str, token: str = "tok_visa") 
     )
     assert response.status_code == 201, response.text
     return response.json()
+
+
+class Booked(NamedTuple):
+    """One line of the sandbox gateway's book: what money really moved."""
+
+    kind: str
+    amount: Decimal
+    status: str
+    idempotency_key: str
+    calls: int
+
+
+def book(database_url: str, order_id: str, kind: str | None = None) -> list[Booked]:
+    """The sandbox's charges and refunds of one order (their keys name it), oldest first."""
+    query = select(SandboxOperation).where(SandboxOperation.idempotency_key.contains(order_id))
+    if kind is not None:
+        query = query.where(SandboxOperation.kind == kind)
+    with session_scope(database_url, read_only=True) as session:
+        return [
+            Booked(op.kind, op.amount, op.status, op.idempotency_key, op.calls)
+            for op in session.scalars(query.order_by(SandboxOperation.created_at))
+        ]
+
+
+def charged_and_refunded(
+    database_url: str, order_id: str, payment_id: str, total: str
+) -> list[Booked]:
+    """The book of a paid order cancelled in full: one charge of the total, then one refund of
+    the total under the cancel's key. Returns it for further checks."""
+    booked = book(database_url, order_id)
+    assert [(b.kind, b.amount, b.status) for b in booked] == [
+        ("charge", Decimal(total), "succeeded"),
+        ("refund", Decimal(total), "succeeded"),
+    ], booked
+    assert booked[0].idempotency_key.startswith(f"order-{order_id}:charge:{payment_id}:")
+    assert booked[1].idempotency_key == f"order-{order_id}:cancel-refund"
+    with session_scope(database_url, read_only=True) as session:
+        order = session.get(Order, order_id)
+        payment = session.get(Payment, payment_id)
+        assert order is not None and payment is not None
+        assert (order.status, order.refunded_amount) == ("cancelled", Decimal(total))
+        assert (payment.status, payment.amount, payment.refunded_amount) == (
+            "refunded",
+            Decimal(total),
+            Decimal(total),
+        )
+    return booked

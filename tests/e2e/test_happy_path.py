@@ -1,11 +1,12 @@
 from decimal import Decimal
 
 from tests.e2e.conftest import Stack
-from tests.e2e.flows import list_item, pay, place_order, users
+from tests.e2e.flows import book, list_item, pay, place_order, users
 from workflows.order import OrderWorkflow
 
 
-async def test_purchase_from_listing_to_delivery(stack: Stack) -> None:
+async def test_purchase_from_listing_to_delivery(each_stack: Stack) -> None:
+    stack = each_stack
     seller_id, buyer_id = users()
     async with (
         stack.client(seller_id, "seller") as seller,
@@ -29,6 +30,7 @@ async def test_purchase_from_listing_to_delivery(stack: Stack) -> None:
         async with stack.client("admin-happy", "admin") as admin:
             seen = (await admin.get(f"/api/payments/{payment['id']}/")).json()
         assert seen["gateway_response"]["status"] == "succeeded"
+        assert seen["gateway_response"]["amount"] == "1524.00"
 
         confirmed = (await buyer.get(f"/api/orders/{order['id']}/")).json()
         assert confirmed["status"] == "confirmed"
@@ -64,6 +66,17 @@ async def test_purchase_from_listing_to_delivery(stack: Stack) -> None:
         assert attributes["BuyerId"] == buyer_id and attributes["SellerId"] == seller_id
         assert attributes["OrderTotal"] == 1524.0
         assert attributes["PaymentStatus"] == "completed"
+
+        # The gateway's own book: one charge of exactly the total, under this payment's key;
+        # shipping and delivering moved no money.
+        [charge] = book(stack.settings.database_url, order["id"])
+        assert (charge.kind, charge.amount, charge.status) == (
+            "charge",
+            Decimal("1524.00"),
+            "succeeded",
+        )
+        assert charge.idempotency_key.startswith(f"order-{order['id']}:charge:{payment['id']}:")
+        assert detail["refunded_amount"] == "0.00"
 
         notes = (await buyer.get("/api/notifications/")).json()["items"]
         assert {n["kind"] for n in notes if n["order_id"] == order["id"]} == {
