@@ -1,13 +1,14 @@
 """Card payments over HTTP: declines, retries, transient gateway errors."""
 
 import asyncio
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from db.engine import session_scope
 from db.tables import SandboxOperation
 from tests.e2e.conftest import Stack
-from tests.e2e.flows import list_item, pay, place_order, users
+from tests.e2e.flows import book, list_item, pay, place_order, users
 
 
 def charges_for(stack: Stack, payment_id: str) -> int:
@@ -91,18 +92,30 @@ async def test_transient_errors_are_carried_by_the_engine(stack: Stack) -> None:
         assert charges_for(stack, payment["id"]) == 1
 
 
-async def test_payment_in_the_create_call(stack: Stack) -> None:
+async def test_payment_in_the_create_call(each_stack: Stack) -> None:
+    stack = each_stack
     seller_id, buyer_id = users()
     async with (
         stack.client(seller_id, "seller") as seller,
         stack.client(buyer_id, "buyer") as buyer,
     ):
-        listing = await list_item(seller)
+        listing = await list_item(seller, price="1234.56", fee="10.01")
         order = await place_order(
             buyer, listing["id"], payment={"payment_method": "debit_card", "card_token": "tok_visa"}
         )
         assert order["status"] == "confirmed"
+        assert order["total_amount"] == "1244.57"
         assert order["payment"]["status"] == "completed"
+        payment = (await buyer.get(f"/api/payments/{order['payment']['id']}/")).json()
+        assert (payment["amount"], payment["status"]) == ("1244.57", "completed")
+        [charge] = book(stack.settings.database_url, order["id"])
+        assert (charge.kind, charge.amount, charge.status, charge.calls) == (
+            "charge",
+            Decimal("1244.57"),
+            "succeeded",
+            1,
+        )
+        assert charge.idempotency_key.startswith(f"order-{order['id']}:charge:{payment['id']}:")
 
 
 async def test_card_numbers_are_refused(stack: Stack) -> None:

@@ -14,9 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
-from temporalio.client import WorkflowUpdateStage
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.api.workflow.v1 import PendingActivityInfo
+from temporalio.client import WorkflowHandle, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
 from api import order_flow
@@ -67,16 +70,29 @@ def charges(url: str, order_id: str) -> list[SandboxOperation]:
         )
 
 
-def payment_status(url: str, payment_id: str) -> str | None:
-    with session_scope(url) as session:
-        payment = session.get(Payment, payment_id)
-        return None if payment is None else payment.status
-
-
 async def until(condition: object, seconds: float = 30) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while not condition():  # type: ignore[operator]
         assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def charge_started(
+    handle: WorkflowHandle[Any, Any], seconds: float = 30
+) -> PendingActivityInfo:
+    """The `charge` activity as the server sees it once a worker has picked it up. Its
+    ActivityTaskStarted event reaches the history only when the attempt ends, so a running
+    attempt is read from the workflow's pending activities."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        pending = (await handle.describe()).raw_description.pending_activities
+        for activity in pending:
+            if (
+                activity.activity_type.name == "charge"
+                and activity.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+            ):
+                return activity
+        assert asyncio.get_running_loop().time() < deadline, f"no charge started: {pending}"
         await asyncio.sleep(0.05)
 
 
@@ -117,8 +133,11 @@ async def crash_during_charge(
         if moment == "after":
             await until(lambda: charges(url, new.order_id) != [])
         else:
-            await until(lambda: payment_status(url, payment_id) == "processing")
-            await asyncio.sleep(0.5)  # inside the sandbox's wait, before it books anything
+            # The doomed worker has started the charge (the server says so), and the sandbox
+            # waits inside it: nothing is booked yet.
+            started = await charge_started(handle)
+            assert started.attempt == 1
+            assert started.last_worker_identity.startswith(f"{doomed.pid}@")
             assert charges(url, new.order_id) == []
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=10)
