@@ -5,10 +5,10 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from db.engine import session_scope
-from db.tables import Order, Payment, SandboxOperation
+from db.tables import IdempotencyRecord, Order, Payment, SandboxOperation
 
 ADDRESS = {
     "name": "Ada Buyer",
@@ -93,6 +93,12 @@ def charged_and_refunded(
     ], booked
     assert booked[0].idempotency_key.startswith(f"order-{order_id}:charge:{payment_id}:")
     assert booked[1].idempotency_key == f"order-{order_id}:cancel-refund"
+    refunded_in_full(database_url, order_id, payment_id, total)
+    return booked
+
+
+def refunded_in_full(database_url: str, order_id: str, payment_id: str, total: str) -> None:
+    """The order's and the payment's rows say the whole total went back."""
     with session_scope(database_url, read_only=True) as session:
         order = session.get(Order, order_id)
         payment = session.get(Payment, payment_id)
@@ -103,4 +109,9 @@ def charged_and_refunded(
             Decimal(total),
             Decimal(total),
         )
-    return booked
+
+
+def lose_answers(database_url: str, user_id: str) -> None:
+    """As if the API had died after acting, before recording its answers to this user's keys."""
+    with session_scope(database_url) as session:
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id))

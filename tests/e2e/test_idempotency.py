@@ -2,13 +2,26 @@
 
 import asyncio
 import uuid
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import delete, func, select
+import httpx
+import pytest
+from sqlalchemy import func, select
 
 from db.engine import session_scope
-from db.tables import IdempotencyRecord, Order, SandboxOperation
+from db.tables import Order
 from tests.e2e.conftest import Stack
-from tests.e2e.flows import ADDRESS, list_item, place_order, users
+from tests.e2e.flows import (
+    ADDRESS,
+    book,
+    list_item,
+    lose_answers,
+    pay,
+    place_order,
+    refunded_in_full,
+    users,
+)
 
 
 def orders_of(stack: Stack, buyer_id: str) -> int:
@@ -83,8 +96,7 @@ async def test_a_repeat_after_a_lost_answer_finds_the_same_order(stack: Stack) -
         first = await buyer.post("/api/orders/", json=body, headers=headers)
         assert first.status_code == 201
         # As if the API had died after starting the workflow, before recording its answer.
-        with session_scope(stack.settings.database_url) as session:
-            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.user_id == buyer_id))
+        lose_answers(stack.settings.database_url, buyer_id)
         again = await buyer.post("/api/orders/", json=body, headers=headers)
         assert again.status_code == 201, again.text
         assert again.json()["id"] == first.json()["id"]
@@ -101,20 +113,83 @@ async def test_a_repeated_payment_charges_once(stack: Stack) -> None:
         body = {"order_id": order["id"], "payment_method": "credit_card", "card_token": "tok_visa"}
         headers = {"Idempotency-Key": "pay-once"}
         first = await buyer.post("/api/payments/", json=body, headers=headers)
-        with session_scope(stack.settings.database_url) as session:
-            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.user_id == buyer_id))
+        lose_answers(stack.settings.database_url, buyer_id)
         again = await buyer.post("/api/payments/", json=body, headers=headers)
         assert first.status_code == 201 and first.json()["status"] == "completed"
         assert again.json()["id"] == first.json()["id"]
         assert again.json()["status"] == "completed"
-        with session_scope(stack.settings.database_url) as session:
-            charges = session.scalars(
-                select(SandboxOperation).where(
-                    SandboxOperation.kind == "charge",
-                    SandboxOperation.idempotency_key.contains(order["id"]),
-                )
-            ).all()
-        assert [(c.status, c.calls) for c in charges] == [("succeeded", 1)]
+        charges = book(stack.settings.database_url, order["id"])
+        assert [(c.kind, c.amount, c.status, c.calls) for c in charges] == [
+            ("charge", Decimal("1524.00"), "succeeded", 1)
+        ]
+
+
+async def test_repeats_after_lost_answers_move_money_once(each_stack: Stack) -> None:
+    """Retry, ship and cancel each sent twice with one key, the first answer lost each time:
+    the gateway's book has one charge and one refund, and nothing happened twice."""
+    stack = each_stack
+    url = stack.settings.database_url
+    seller_id, buyer_id = users()
+    admin_id = f"admin-{buyer_id}"
+    async with (
+        stack.client(seller_id, "seller") as seller,
+        stack.client(buyer_id, "buyer") as buyer,
+        stack.client(admin_id, "admin") as admin,
+    ):
+        order = await place_order(buyer, (await list_item(seller))["id"])
+        pid = (await pay(buyer, order["id"], "tok_chargeDeclined"))["id"]
+        retry = f"/api/payments/{pid}/retry/"
+        retried = await twice_with_lost_answer(
+            url, buyer, buyer_id, retry, {"card_token": "tok_visa"}
+        )
+        assert (retried[0].status_code, retried[0].json()["status"]) == (200, "completed")
+
+        ship = f"/api/orders/{order['id']}/ship/"
+        shipped = await twice_with_lost_answer(
+            url, seller, seller_id, ship, {"tracking_number": "1Z1"}
+        )
+        assert [(r.status_code, r.json()["status"]) for r in shipped] == [(200, "shipped")] * 2
+
+        cancel = f"/api/orders/{order['id']}/cancel/"
+        cancelled = await twice_with_lost_answer(url, admin, admin_id, cancel, {"reason": "lost"})
+        assert [(r.status_code, r.json()["refunded_amount"]) for r in cancelled] == [
+            (200, "1524.00")
+        ] * 2
+        events = [e["event"] for e in cancelled[1].json()["timeline"]]
+        assert (events.count("shipped"), events.count("cancelled")) == (1, 1), events
+
+    booked = book(url, order["id"])
+    assert [(b.kind, b.amount, b.status, b.idempotency_key) for b in booked] == [
+        ("charge", Decimal("1524.00"), "declined", f"order-{order['id']}:charge:{pid}:1"),
+        ("charge", Decimal("1524.00"), "succeeded", f"order-{order['id']}:charge:{pid}:2"),
+        ("refund", Decimal("1524.00"), "succeeded", f"order-{order['id']}:cancel-refund"),
+    ]
+    assert [b.calls for b in booked] == [1, 1, 1]
+    refunded_in_full(url, order["id"], pid, "1524.00")
+
+    # The money is right; the repeated retry's answer is checked last, so that a known wrong
+    # answer cannot hide a money fault above.
+    again = retried[1]
+    if again.status_code == 409 and again.json()["error"]["code"] == "invalid_transition":
+        pytest.xfail(
+            "known: a retry repeated after a lost answer gets 409 invalid_transition (the route "
+            "checks `failed` before asking the workflow) instead of the first outcome"
+        )
+    assert again.status_code == 200, again.text
+    assert (again.json()["id"], again.json()["status"]) == (pid, "completed")
+
+
+async def twice_with_lost_answer(
+    url: str, client: httpx.AsyncClient, user_id: str, path: str, body: dict[str, Any]
+) -> list[httpx.Response]:
+    """POST twice with one key; the first answer is lost in between, so the second runs again."""
+    headers = {"Idempotency-Key": f"twice-{uuid.uuid4()}"}
+    first = await client.post(path, json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    lose_answers(url, user_id)
+    again = await client.post(path, json=body, headers=headers)
+    assert "idempotent-replayed" not in again.headers
+    return [first, again]
 
 
 async def test_bad_keys(stack: Stack) -> None:
