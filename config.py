@@ -7,7 +7,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-secret-change-me-0123456789abcdef"
@@ -29,6 +29,27 @@ def parse_duration(value: object) -> object:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
+# ISO 4217 currencies whose minor unit is 2 places: amounts go to gateways and the database in
+# cents, so a zero- or three-decimal currency (JPY, KRW, BHD, KWD, ...) would be off by 100x.
+_ISO_TWO_DECIMAL = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP
+    BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR
+    FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW
+    KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN
+    NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD
+    SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU
+    UZS VED VES WST XCD XCG YER ZAR ZMW ZWG ZWL
+"""
+TWO_DECIMAL_CURRENCIES = frozenset(_ISO_TWO_DECIMAL.split())
+
+
+def two_decimal_currency(value: object) -> object:
+    if isinstance(value, str) and value not in TWO_DECIMAL_CURRENCIES:
+        raise ValueError(
+            f"{value!r} is not an ISO 4217 currency with 2 decimal places (USD, EUR, GBP, ...)"
+        )
+    return value
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDER_ENGINE_", env_file=".env", extra="ignore")
@@ -46,7 +67,7 @@ class Settings(BaseSettings):
     smtp_url: str = ""
     tax_rate: Decimal = Field(default=Decimal("0"), ge=0, lt=1)
     platform_fee_rate: Decimal = Field(default=Decimal("0.05"), ge=0, lt=1)
-    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    currency: Annotated[str, AfterValidator(two_decimal_currency)] = "USD"
     payment_timeout: Duration = timedelta(minutes=30)
     bank_transfer_timeout: Duration = timedelta(days=3)
     ship_timeout: Duration = timedelta(days=7)
@@ -66,9 +87,23 @@ class Settings(BaseSettings):
     sandbox_delay_after_charge: Duration = timedelta(0)
     # ...and book the first N charges of a key but answer as if the connection dropped.
     sandbox_lost_answers: int = Field(default=0, ge=0)
+    # ...lose the first N calls of a key before booking anything (the gateway never saw them),
+    sandbox_lost_before_booking: int = Field(default=0, ge=0)
+    # ...and answer `pending` to the first N lookups of a key, as a gateway still deciding does.
+    sandbox_pending_lookups: int = Field(default=0, ge=0)
+    # How long a charge whose outcome is unknown is looked up by its key; then ops are asked.
+    charge_lookup_window: Duration = timedelta(days=1)
     # Payment attempts (new payments and retries) one user may make per window; then 429.
     payment_rate_limit: int = Field(default=10, ge=1)
     payment_rate_window: Duration = timedelta(minutes=1)
+    # Order creations one buyer may make per window; then 429.
+    order_rate_limit: int = Field(default=30, ge=1)
+    order_rate_window: Duration = timedelta(minutes=1)
+    # Pending (unpaid) orders one buyer may hold: stock is not free to hoard.
+    max_open_unpaid_orders: int = Field(default=5, ge=1)
+    max_order_quantity: int = Field(default=100, ge=1, le=10_000)
+    # Larger request bodies are refused (413) while they stream in, before they are read whole.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # How long POST /api/payments/ waits for the outcome before answering `processing`.
     payment_answer_wait: Duration = timedelta(seconds=5)
 

@@ -4,17 +4,20 @@ from temporalio import activity
 
 from db.engine import session_scope
 from db.types import utcnow
-from services import admission, fulfilment, payments
+from services import admission, fulfilment, notifications, payments
 from workflows.contracts import (
+    AdminAlert,
     Admission,
     BankTransferRequested,
     Cancellation,
+    CancelRequested,
     GatewayEventSeen,
     NewOrder,
     OutcomeUnknown,
     PaymentAttempt,
     PaymentCompleted,
     PaymentFailed,
+    RefundSettled,
     Transition,
 )
 
@@ -67,3 +70,18 @@ class OrderActivities:
     def cancel_order(self, cancellation: Cancellation) -> None:
         with session_scope(self._url) as session:
             fulfilment.cancel(session, cancellation)
+
+    @activity.defn
+    def note_cancel_requested(self, request: CancelRequested) -> None:
+        with session_scope(self._url) as session:
+            fulfilment.note_cancel_requested(session, request)
+
+    @activity.defn
+    def settle_refund(self, settled: RefundSettled) -> None:
+        with session_scope(self._url) as session:
+            payments.settle_refund(session, settled)
+
+    @activity.defn
+    def alert_admins(self, alert: AdminAlert) -> None:
+        with session_scope(self._url) as session:
+            notifications.alert_admins(session, alert)

@@ -4,8 +4,8 @@ from sqlalchemy import case, update
 from sqlalchemy.orm import Session
 
 from db.tables import Invoice, Listing, Order, Payment
-from services.timeline import lock_order, record
-from workflows.contracts import Cancellation, Transition
+from services.timeline import lock_order, note, record
+from workflows.contracts import Cancellation, CancelRequested, Transition
 
 
 def apply(session: Session, transition: Transition) -> None:
@@ -39,6 +39,8 @@ def cancel(session: Session, cancellation: Cancellation) -> None:
         note = f"{note}; refunded {cancellation.refunded_amount} {order.currency}"
     if cancellation.refund_error == "manual_refund_required":
         note = f"{note}; paid offline: refund {order.total_amount} {order.currency} by hand"
+    elif cancellation.refund_error == "refund_pending":
+        note = f"{note}; refund of {order.total_amount} {order.currency} sent, awaiting the gateway"
     elif cancellation.refund_error is not None:
         note = f"{note}; refund refused ({cancellation.refund_error}): refund it by hand"
     record(
@@ -68,3 +70,17 @@ def _release_stock(session: Session, order: Order) -> None:
         .execution_options(synchronize_session=False)
     )
     order.stock_released = True
+
+
+def note_cancel_requested(session: Session, request: CancelRequested) -> None:
+    """A cancel that waits for a charge in flight: on the timeline at once, carried out later."""
+    order = lock_order(session, request.order_id)
+    note(
+        session,
+        order,
+        "cancel_requested",
+        request.actor,
+        request.at,
+        f"cancel_requested:{request.reason}",
+        detail=f"{request.reason}; carried out once the payment in flight has an outcome",
+    )

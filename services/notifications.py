@@ -7,6 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.tables import Notification, Order
+from workflows.contracts import AdminAlert
+
+# The inbox every admin reads (admins are a role of the token, not a list of users).
+ADMINS = "role:admin"
 
 # event -> (who hears of it, title, body); bodies are formatted with the order's fields.
 MESSAGES: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -87,3 +91,16 @@ def _notify(
                 created_at=at,
             )
         )
+
+
+def alert_admins(session: Session, alert: AdminAlert) -> None:
+    _notify(
+        session,
+        ADMINS,
+        f"{alert.order_id}:{alert.key}",
+        alert.kind,
+        alert.title,
+        alert.body,
+        alert.order_id,
+        alert.at,
+    )

@@ -13,6 +13,7 @@ from workflows.contracts import (
     PaymentAttempt,
     PaymentCompleted,
     PaymentFailed,
+    RefundSettled,
     Transition,
 )
 
@@ -39,6 +40,7 @@ def begin_attempt(session: Session, attempt: PaymentAttempt) -> None:
         payment.payment_method = attempt.payment_method
         payment.status = "processing"
         payment.error_code = payment.error_message = None
+        payment.processed_at = None  # a new attempt: the failed one's time no longer applies
     order.payment_id = payment.id
 
 
@@ -47,10 +49,13 @@ def complete(session: Session, done: PaymentCompleted) -> None:
     payment = session.get(Payment, done.payment_id)
     if payment is None:
         raise LookupError(f"payment {done.payment_id} does not exist")
+    if payment.status != "completed":
+        # The time of the attempt that succeeded, not of an earlier one that failed (and not
+        # of a repeat of this step).
+        payment.processed_at = done.at
     payment.status = "completed"
     payment.transaction_id = done.transaction_id
     payment.gateway_response = done.gateway_response
-    payment.processed_at = payment.processed_at or done.at
     payment.error_code = payment.error_message = None
     order.payment_id = payment.id
     invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
@@ -84,6 +89,7 @@ def fail(session: Session, failed: PaymentFailed) -> None:
         payment.error_code = failed.error_code
         payment.error_message = failed.error_message
         payment.processed_at = failed.at
+        payment.gateway_response = failed.gateway_response
     note(
         session,
         order,
@@ -152,4 +158,24 @@ def record_gateway_event(session: Session, seen: GatewayEventSeen) -> None:
         event.at,
         f"gateway:{event.event_id}",
         detail=event.object_id,
+    )
+
+
+def settle_refund(session: Session, settled: RefundSettled) -> None:
+    """A refund the gateway had taken as `pending` went through: now the money is back."""
+    order = lock_order(session, settled.order_id)
+    payment = session.get(Payment, settled.payment_id)
+    if payment is None:
+        raise LookupError(f"payment {settled.payment_id} does not exist")
+    payment.status = "refunded"
+    payment.refunded_amount = settled.amount
+    order.refunded_amount = settled.amount
+    note(
+        session,
+        order,
+        "refunded",
+        "gateway",
+        settled.at,
+        f"refunded:{settled.refund.refund_id}",
+        detail=f"{settled.amount:.2f} {order.currency}",
     )

@@ -2,8 +2,11 @@
 
 No network here, so the Stripe gateway is tested against this. Shapes follow Stripe's API
 reference (PaymentIntent, Refund, search results, card errors); like Stripe it replays a
-request with a known Idempotency-Key, answers 500 without storing it, and refuses a key reused
-with other parameters.
+request with a known Idempotency-Key (a 500 included: Stripe saves it for the key's 24 h), and
+refuses a key reused with other parameters. `tok_processingError` creates the intent and then
+answers 500, the case where a resend under a new key would charge twice. Switches for the rest:
+`reject_key` (401 for every call), `conflicts` (409 lock_timeout for the next N calls),
+`refund_status` (`pending` leaves refunds for `settle_refund`).
 """
 
 import hashlib
@@ -37,20 +40,40 @@ class FakeStripe:
         self.refunds: dict[str, dict[str, Any]] = {}
         self.created = Counter[str]()
         self._replies: dict[str, tuple[str, int, dict[str, Any]]] = {}
-        self._flaky = Counter[str]()
         self._ids = itertools.count(1)
+        self.reject_key = False
+        self.conflicts = 0
+        self.refund_status = "succeeded"
         self.app = Starlette(
             routes=[
                 Route("/v1/payment_intents", self.create_intent, methods=["POST"]),
                 Route("/v1/payment_intents/search", self.search_intents, methods=["GET"]),
                 Route("/v1/refunds", self.create_refund, methods=["POST"]),
+                Route("/v1/refunds", self.list_refunds, methods=["GET"]),
             ]
         )
 
     def _id(self, prefix: str) -> str:
         return f"{prefix}_fake{next(self._ids):08d}"
 
+    def _refusal(self) -> JSONResponse | None:
+        if self.reject_key:
+            error = {"type": "invalid_request_error", "message": "Invalid API Key provided"}
+            return JSONResponse({"error": error}, 401)
+        if self.conflicts > 0:
+            self.conflicts -= 1
+            error = {
+                "type": "invalid_request_error",
+                "code": "lock_timeout",
+                "message": "There is currently another in-progress request using this key",
+            }
+            return JSONResponse({"error": error}, 409)
+        return None
+
     async def _idempotent(self, request: Request, make: Any) -> JSONResponse:
+        refused = self._refusal()
+        if refused is not None:
+            return refused
         form = dict(parse_qsl((await request.body()).decode()))
         key = request.headers.get("Idempotency-Key", "")
         fingerprint = hashlib.sha256(repr(sorted(form.items())).encode()).hexdigest()
@@ -69,8 +92,7 @@ class FakeStripe:
                 )
             return JSONResponse(body, status, headers={"Idempotent-Replayed": "true"})
         status, body = make(form)
-        if status < 500:
-            self._replies[key] = (fingerprint, status, body)
+        self._replies[key] = (fingerprint, status, body)
         return JSONResponse(body, status)
 
     async def create_intent(self, request: Request) -> JSONResponse:
@@ -79,9 +101,6 @@ class FakeStripe:
     def _new_intent(self, form: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         token = form.get("payment_method_data[card][token]", "")
         key = form.get("metadata[idempotency_key]", "")
-        if token == "tok_processingError" and self._flaky[key] < 2:
-            self._flaky[key] += 1
-            return 500, {"error": {"type": "api_error", "message": "An unknown error occurred"}}
         if token not in SUCCEEDING and token not in DECLINES:
             missing = {
                 "type": "invalid_request_error",
@@ -104,6 +123,7 @@ class FakeStripe:
             "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
             "payment_method_types": ["card"],
             "status": "succeeded",
+            "client_secret": f"pi_secret_{next(self._ids)}",
         }
         self.created[key] += 1
         self.intents[intent["id"]] = intent
@@ -117,9 +137,15 @@ class FakeStripe:
             intent.update(status="requires_payment_method", last_payment_error=error)
             return 402, {"error": {**error, "payment_intent": intent}}
         intent.update(amount_received=intent["amount"], latest_charge=self._id("ch"))
+        if token == "tok_processingError":
+            # Charged, then failed to answer: what a lookup by key must find.
+            return 500, {"error": {"type": "api_error", "message": "An unknown error occurred"}}
         return 200, intent
 
     async def search_intents(self, request: Request) -> JSONResponse:
+        refused = self._refusal()
+        if refused is not None:
+            return refused
         match = re.search(r"metadata\['idempotency_key'\]:'([^']*)'", request.query_params["query"])
         wanted = match[1] if match else None
         data = [i for i in self.intents.values() if i["metadata"].get("idempotency_key") == wanted]
@@ -166,11 +192,24 @@ class FakeStripe:
             "payment_intent": intent["id"],
             "charge": intent["latest_charge"],
             "created": int(time.time()),
-            "metadata": {},
-            "status": "succeeded",
+            "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
+            "status": self.refund_status,
         }
         self.refunds[refund["id"]] = refund
         return 200, refund
+
+    async def list_refunds(self, request: Request) -> JSONResponse:
+        refused = self._refusal()
+        if refused is not None:
+            return refused
+        intent = request.query_params.get("payment_intent")
+        data = [r for r in self.refunds.values() if r["payment_intent"] == intent]
+        return JSONResponse(
+            {"object": "list", "data": data, "has_more": False, "url": "/v1/refunds"}
+        )
+
+    def settle_refund(self, refund_id: str, status: str) -> None:
+        self.refunds[refund_id]["status"] = status
 
 
 def free_port() -> int:

@@ -10,9 +10,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 TASK_QUEUE = "order-engine"
-CARD_METHODS = ("credit_card", "debit_card", "paypal", "stripe", "other")
-OUTCOME_UNKNOWN = "outcome_unknown"
+CARD_METHODS = ("credit_card", "debit_card", "stripe")  # what a card token can pay; no others
 DECLINE_CODES = ("card_declined", "insufficient_funds", "invalid_card_token", "expired_card")
+
+# How a gateway call ended, as the ApplicationError type the gateway activities raise.
+OUTCOME_UNKNOWN = "outcome_unknown"  # sent, no answer: look it up by key, never resend blindly
+GATEWAY_UNAVAILABLE = "gateway_unavailable"  # refused before it was sent: the engine retries
+GATEWAY_MISCONFIGURED = "gateway_misconfigured"  # our keys or account: an ops alert, not a decline
+NOT_SENT = "gateway_request_not_sent"  # our own error before anything left: retried, bounded
+# What the buyer sees when the attempt failed on our side or the gateway's, not the card's.
+PROCESSING_ERROR = "processing_error"
+# What the cancel update answers when a charge in flight must end first (the API's 202).
+CANCEL_REQUESTED = "cancel_requested"
 
 
 class Contract(BaseModel):
@@ -37,6 +46,8 @@ class OrderTimeouts(Contract):
     bank_transfer: timedelta | None = None
     # How long one gateway call may take before the engine calls again (same idempotency key).
     gateway_call: timedelta | None = None
+    # How long a charge whose outcome is unknown is looked up by its key before ops are asked.
+    charge_lookup_window: timedelta | None = None
 
 
 class NewOrder(Contract):
@@ -48,19 +59,32 @@ class NewOrder(Contract):
     billing_address: Address | None = None
     buyer_notes: str | None = None
     tax_rate: Decimal
+    # MAX_OPEN_UNPAID_ORDERS of the API that took the order; None (older runs): no limit.
+    max_open_orders: int | None = None
 
 
 class OrderInput(Contract):
     order: NewOrder
     timeouts: OrderTimeouts
     gateway: str
+    # Set when the workflow continued as new: where the previous run stood.
+    carried: "CarriedState | None" = None
 
 
 class Admission(Contract):
     """What came of creating the order row and reserving its stock."""
 
     accepted: bool
-    reason: Literal["out_of_stock", "listing_unavailable", "cannot_buy_own_listing"] | None = None
+    reason: (
+        Literal[
+            "out_of_stock",
+            "listing_unavailable",
+            "cannot_buy_own_listing",
+            "too_many_open_orders",
+            "order_total_too_large",
+        ]
+        | None
+    ) = None
     order_number: str | None = None
     buyer_id: str = ""
     seller_id: str = ""
@@ -156,6 +180,10 @@ class GatewayEvent(Contract):
     type: str
     object_id: str
     at: datetime
+    # The object's own status where it has one (a refund's `succeeded` or `failed`).
+    status: str | None = None
+    # The gateway's words, for the admins (a dispute's reason, a refund's failure reason).
+    detail: str | None = None
 
 
 class GatewayEventSeen(Contract):
@@ -200,6 +228,8 @@ class PaymentFailed(Contract):
     error_code: str
     error_message: str
     at: datetime
+    # What the gateway said, word for word: admins see it, buyers see `error_message`.
+    gateway_response: dict[str, Any] | None = None
 
 
 class RefundRequest(Contract):
@@ -213,6 +243,16 @@ class RefundRequest(Contract):
 class RefundResult(Contract):
     refund_id: str
     gateway_response: dict[str, Any]
+    # Stripe may take days to send a card refund: only `succeeded` means the money went back.
+    status: Literal["succeeded", "pending"] = "succeeded"
+
+
+class RefundLookup(Contract):
+    """What the gateway knows of a refund, asked by its idempotency key."""
+
+    status: Literal["succeeded", "pending", "failed", "not_found"]
+    result: RefundResult | None = None
+    error_message: str | None = None
 
 
 class Transition(Contract):
@@ -237,3 +277,59 @@ class Cancellation(Contract):
     refund: RefundResult | None = None
     refunded_amount: Decimal = Decimal("0.00")
     refund_error: str | None = None
+
+
+class CancelRequested(Contract):
+    """A cancel (or a timeout) that arrived while a charge was in flight: carried out after it."""
+
+    order_id: str
+    reason: str
+    actor: str
+    at: datetime
+
+
+class ResolveCommand(Contract):
+    """An admin settles a charge whose outcome the gateway could not tell."""
+
+    payment_id: str
+    outcome: Literal["succeeded", "failed"]
+    transaction_id: str | None = None
+    note: str
+    actor: str
+
+
+class AdminAlert(Contract):
+    """Something a person must look at: notified to the admins, once per key."""
+
+    order_id: str
+    key: str
+    kind: str
+    title: str
+    body: str
+    at: datetime
+
+
+class RefundSettled(Contract):
+    """The gateway said a pending refund of the order's payment succeeded."""
+
+    order_id: str
+    payment_id: str
+    refund: RefundResult
+    amount: Decimal
+    at: datetime
+
+
+class CarriedState(Contract):
+    """What a continued run of OrderWorkflow needs from the run before it."""
+
+    admission: Admission
+    status: str
+    deadline: datetime
+    attempts: dict[str, int]
+    paid: PaymentCompleted | None = None
+    bank_transfer: str | None = None
+    gateway_events: list[str] = []
+    refund_pending: RefundRequest | None = None
+
+
+OrderInput.model_rebuild()

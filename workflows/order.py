@@ -1,29 +1,34 @@
 """OrderWorkflow: one order from creation to delivery or cancellation.
 
-Every transition runs under one lock, so a cancel that arrives while a charge is in flight
-waits for the charge's outcome and then refunds it, instead of racing it.
+Transitions run one at a time under a lock, but nothing holds it while the gateway thinks: a
+charge runs outside it, and a cancel or a timeout that arrives meanwhile is recorded
+(`cancel_requested`) and carried out as soon as the charge's outcome is known.
 """
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from typing import Literal
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 # Passed through like the rest: modules without state, loaded once instead of for every run.
 with workflow.unsafe.imports_passed_through():
-    from activities.gateway import GatewayActivities
     from activities.orders import OrderActivities
     from domain.order_states import InvalidTransition, OrderAction, OrderStatus, Role, next_status
     from workflows import search_attributes as sa
     from workflows.contracts import (
+        CANCEL_REQUESTED,
         Admission,
         BankTransferCommand,
         BankTransferRequested,
         CancelCommand,
         Cancellation,
+        CancelRequested,
+        CarriedState,
         ChargeRequest,
+        ChargeResult,
         DeliverCommand,
         GatewayEvent,
         GatewayEventSeen,
@@ -36,75 +41,96 @@ with workflow.unsafe.imports_passed_through():
         PaymentFailed,
         PaymentOutcome,
         RefundRequest,
+        RefundResult,
+        RefundSettled,
+        ResolveCommand,
         ShipCommand,
         Transition,
     )
-    from workflows.gateway_conversation import GatewayConversation
-    from workflows.step_options import DB_RETRY, GATEWAY_RETRY, STEP_TIMEOUT
+    from workflows.gateway_conversation import GatewayConversation, Refusal, publish_payment
+    from workflows.step_options import db_step
 
 SYSTEM = "system"
 DEFAULT_BANK_TRANSFER_TIMEOUT = timedelta(days=3)
+# Gateway event ids remembered to drop repeats: enough for any order, bounded for the history.
+SEEN_EVENTS = 200
+Waited = Literal["moved", "timeout", "continue"]
 
 
-def invalid_transition(error: InvalidTransition) -> ApplicationError:
-    return ApplicationError(str(error), type="invalid_transition", non_retryable=True)
+def invalid_transition(message: str) -> ApplicationError:
+    return ApplicationError(message, type="invalid_transition", non_retryable=True)
 
 
 @workflow.defn
-class OrderWorkflow(GatewayConversation):
-    def __init__(self) -> None:
+class OrderWorkflow:
+    @workflow.init
+    def __init__(self, params: OrderInput) -> None:
+        self._params = params
+        self._order_id = params.order.order_id
         self._lock = asyncio.Lock()
+        self._gateway = GatewayConversation(self._order_id, params.timeouts)
         self._admission: Admission | None = None
         self._status: OrderStatus | None = None
         self._charging = False
         self._attempts: dict[str, int] = {}
         self._paid: PaymentCompleted | None = None
         self._bank_transfer: str | None = None
-        self._gateway_events: set[str] = set()
+        self._gateway_events: dict[str, None] = {}
         self._deadline = datetime.max.replace(tzinfo=UTC)
+        self._cancel_request: CancelCommand | None = None
+        self._refund_pending: RefundRequest | None = None
 
     @workflow.run
     async def run(self, params: OrderInput) -> OrderResult:
-        self._params = params
-        self._order_id = params.order.order_id
-        self._admission = await workflow.execute_local_activity_method(
-            OrderActivities.admit_order,
-            params.order,
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-        if not self._admission.accepted:
-            workflow.upsert_search_attributes([sa.ORDER_STATUS.value_set("rejected")])
-            return OrderResult(status="rejected", reason=self._admission.reason)
-        self._status = OrderStatus.PENDING
-        self._publish()
+        if params.carried is not None:
+            self._restore(params.carried)
+        else:
+            self._admission = await db_step(OrderActivities.admit_order, params.order)
+            if not self._admission.accepted:
+                workflow.upsert_search_attributes([sa.ORDER_STATUS.value_set("rejected")])
+                return OrderResult(status="rejected", reason=self._admission.reason)
+            self._status = OrderStatus.PENDING
+            self._publish()
         timeouts = {
             OrderStatus.PENDING: params.timeouts.payment,
             OrderStatus.CONFIRMED: params.timeouts.ship,
             OrderStatus.SHIPPED: params.timeouts.delivery,
         }
-        waiting_in = None
+        waiting_in = self._status if params.carried is not None else None
         while self._status in timeouts:
             if self._status != waiting_in:
                 waiting_in = self._status
                 self._deadline = workflow.now() + timeouts[waiting_in]
-            if not await self._moved_on_from(waiting_in):
+            waited = await self._moved_on_from(waiting_in)
+            if waited == "continue":
+                await self._continue_as_new()
+            elif waited == "timeout":
                 await self._on_timeout(waiting_in)
+        if self._refund_pending is not None:
+            await self._settle_pending_refund(self._refund_pending)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        assert self._status is not None
         return OrderResult(status=self._status.value)
 
     @workflow.signal
     async def gateway_event(self, event: GatewayEvent) -> None:
-        """A webhook from the gateway: on the timeline, and it wakes a pending charge's lookup."""
+        """A webhook from the gateway: on the timeline, and it wakes a waiting lookup."""
         if self._admission is None or event.event_id in self._gateway_events:
             return
-        self._gateway_events.add(event.event_id)
-        await workflow.execute_local_activity_method(
+        self._gateway_events[event.event_id] = None
+        while len(self._gateway_events) > SEEN_EVENTS:
+            del self._gateway_events[next(iter(self._gateway_events))]
+        self._gateway.heard()
+        await db_step(
             OrderActivities.record_gateway_event,
             GatewayEventSeen(order_id=self._order_id, event=event),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
         )
+        if event.type == "charge.dispute.created":
+            await self._alert(
+                f"dispute:{event.object_id}",
+                "A payment is disputed",
+                f"The buyer disputed the charge ({event.object_id}): {event.detail or 'no reason'}",
+            )
 
     @workflow.query
     def status(self) -> str | None:
@@ -123,22 +149,48 @@ class OrderWorkflow(GatewayConversation):
     async def pay(self, command: PayCommand) -> PaymentOutcome:
         async with self._lock:
             self._check(OrderAction.PAY)
-            return await self._charge(command)
+            self._charging = True
+            try:
+                request, attempt = await self._begin_charge(command)
+            except BaseException:
+                self._charging = False
+                raise
+        try:
+            result = await self._gateway.charge(request, attempt)
+            async with self._lock:
+                outcome = await self._settle_charge(command, attempt, result)
+                self._charging = False
+                await self._carry_out_requested_cancel()
+        finally:
+            self._charging = False
+        return outcome
 
     @pay.validator
     def _validate_pay(self, command: PayCommand) -> None:
         self._check(OrderAction.PAY)
 
     @workflow.update
+    async def resolve_payment(self, command: ResolveCommand) -> str:
+        """An admin settles a charge whose outcome the gateway could not tell."""
+        self._gateway.resolve(command)
+        await workflow.wait_condition(lambda: not self._charging)
+        await workflow.wait_condition(lambda: not self._lock.locked())
+        return self._status_value()
+
+    @resolve_payment.validator
+    def _validate_resolve(self, command: ResolveCommand) -> None:
+        if self._gateway.unknown_payment != command.payment_id:
+            raise invalid_transition("This payment's outcome is known; there is nothing to resolve")
+
+    @workflow.update
     async def request_bank_transfer(self, command: BankTransferCommand) -> PaymentOutcome:
         """The buyer will wire the money: the payment waits, the deadline becomes days."""
         async with self._lock:
             self._check(OrderAction.PAY)
-            assert self._admission is not None
             timeout = self._params.timeouts.bank_transfer or DEFAULT_BANK_TRANSFER_TIMEOUT
             due = workflow.now() + timeout
             await self._begin_attempt(command.payment_id, "bank_transfer", "offline")
-            await workflow.execute_local_activity_method(
+            await db_step(
                 OrderActivities.request_bank_transfer,
                 BankTransferRequested(
                     order_id=self._order_id,
@@ -148,12 +200,14 @@ class OrderWorkflow(GatewayConversation):
                     actor=command.actor,
                     at=workflow.now(),
                 ),
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=DB_RETRY,
             )
             self._bank_transfer = command.payment_id
-            self._deadline = due
-            self._publish_payment("pending")
+            # The buyer is shown a due date: the order waits until that day is over.
+            end_of_day = workflow.patched("bank-transfer-end-of-due-date")
+            self._deadline = (
+                datetime.combine(due.date(), time(23, 59, 59), UTC) if end_of_day else due
+            )
+            publish_payment("pending")
             return PaymentOutcome(payment_id=command.payment_id, status="pending")
 
     @request_bank_transfer.validator
@@ -223,27 +277,26 @@ class OrderWorkflow(GatewayConversation):
 
     @workflow.update
     async def cancel(self, command: CancelCommand) -> str:
+        """The order's new status, or CANCEL_REQUESTED when a charge in flight must end first."""
         async with self._lock:
-            self._check(OrderAction.CANCEL, Role(command.role))
-            if command.unpaid_only and self._paid is not None:
-                raise ApplicationError(
-                    "the order was paid meanwhile", type="invalid_transition", non_retryable=True
-                )
+            self._check_cancel(command)
+            if self._charging:
+                await self._request_cancel(command)
+                return CANCEL_REQUESTED
             await self._cancel(command.reason, command.actor)
             return self._status_value()
 
     @cancel.validator
     def _validate_cancel(self, command: CancelCommand) -> None:
-        self._check(OrderAction.CANCEL, Role(command.role))
+        self._check_cancel(command)
 
-    # Steps
+    # Checks
 
     def _check(self, action: OrderAction, role: Role = Role.SYSTEM) -> None:
         if self._status is None:
-            raise ApplicationError(
-                "the order is not created yet", type="invalid_transition", non_retryable=True
-            )
-        if (self._charging or self._bank_transfer) and action is OrderAction.PAY:
+            raise invalid_transition("the order is not created yet")
+        in_progress = self._charging or (self._bank_transfer and action is OrderAction.PAY)
+        if in_progress and action in (OrderAction.PAY, OrderAction.CONFIRM):
             raise ApplicationError(
                 "a payment for this order is already in progress",
                 type="payment_in_progress",
@@ -252,101 +305,166 @@ class OrderWorkflow(GatewayConversation):
         try:
             next_status(self._status, action, role)
         except InvalidTransition as error:
-            raise invalid_transition(error) from None
+            raise invalid_transition(str(error)) from None
+
+    def _check_cancel(self, command: CancelCommand) -> None:
+        self._check(OrderAction.CANCEL, Role(command.role))
+        # DELETE of an order: only while it is surely unpaid, never by refunding it.
+        if command.unpaid_only and self._paid is not None:
+            raise invalid_transition("the order was paid meanwhile")
+        if command.unpaid_only and self._charging:
+            raise ApplicationError(
+                "a payment for this order is in progress; cancel it instead",
+                type="payment_in_progress",
+                non_retryable=True,
+            )
 
     def _status_value(self) -> str:
         assert self._status is not None
         return self._status.value
 
-    async def _moved_on_from(self, status: OrderStatus) -> bool:
+    # Waiting
+
+    async def _moved_on_from(self, status: OrderStatus) -> Waited:
         """Wait, on a durable timer, for a handler to move the order out of `status` before
         the deadline; a handler may move the deadline (a bank transfer gets days, not minutes)."""
         while workflow.now() < self._deadline:
-            if await self._changed_before(status, self._deadline):
-                return True
-        return False
+            waited = await self._changed_before(status, self._deadline)
+            if waited is not None:
+                return waited
+        return "timeout"
 
-    async def _changed_before(self, status: OrderStatus, deadline: datetime) -> bool:
-        """True when the status changed, False when the deadline passed or was moved."""
+    async def _changed_before(self, status: OrderStatus, deadline: datetime) -> Waited | None:
+        """What ended the wait; None when the deadline was moved."""
         try:
             await workflow.wait_condition(
-                lambda: self._status != status or self._deadline != deadline,
+                lambda: (
+                    self._status != status
+                    or self._deadline != deadline
+                    or self._continue_suggested()
+                ),
                 timeout=deadline - workflow.now(),
             )
         except TimeoutError:
-            return False
-        return self._status != status
+            return "timeout"
+        if self._status != status:
+            return "moved"
+        return "continue" if self._continue_suggested() else None
 
     async def _on_timeout(self, waited_in: OrderStatus) -> None:
         async with self._lock:
             if self._status != waited_in or workflow.now() < self._deadline:
                 return  # a handler moved the order or its deadline while the timer fired
             if waited_in is OrderStatus.PENDING:
-                await self._cancel("payment_timeout", SYSTEM)
+                if self._charging:
+                    # The charge ends first; its handler carries the cancel out.
+                    await self._request_cancel(
+                        CancelCommand(reason="payment_timeout", actor=SYSTEM, role="system")
+                    )
+                else:
+                    await self._cancel("payment_timeout", SYSTEM)
             elif waited_in is OrderStatus.CONFIRMED:
                 await self._cancel("seller_did_not_ship", SYSTEM)
             else:
                 await self._deliver(SYSTEM, note="delivery_timeout")
+        if self._cancel_request is not None and self._status == waited_in:
+            await workflow.wait_condition(lambda: self._status != waited_in)
 
-    async def _charge(self, command: PayCommand) -> PaymentOutcome:
+    # Continue-as-new
+
+    def _continue_suggested(self) -> bool:
+        return workflow.info().is_continue_as_new_suggested()
+
+    async def _continue_as_new(self) -> None:
+        """A long or busy order starts a fresh history, carrying where it stands, once no
+        handler and no charge is running."""
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() and not self._charging
+        )
+        workflow.continue_as_new(self._params.model_copy(update={"carried": self._carry()}))
+
+    def _carry(self) -> CarriedState:
+        assert self._admission is not None and self._status is not None
+        return CarriedState(
+            admission=self._admission,
+            status=self._status.value,
+            deadline=self._deadline,
+            attempts=self._attempts,
+            paid=self._paid,
+            bank_transfer=self._bank_transfer,
+            gateway_events=list(self._gateway_events),
+            refund_pending=self._refund_pending,
+        )
+
+    def _restore(self, carried: CarriedState) -> None:
+        self._admission = carried.admission
+        self._status = OrderStatus(carried.status)
+        self._deadline = carried.deadline
+        self._attempts = dict(carried.attempts)
+        self._paid = carried.paid
+        self._bank_transfer = carried.bank_transfer
+        self._gateway_events = dict.fromkeys(carried.gateway_events)
+        self._refund_pending = carried.refund_pending
+
+    # Charging
+
+    async def _begin_charge(self, command: PayCommand) -> tuple[ChargeRequest, int]:
         assert self._admission is not None
-        self._charging = True
-        try:
-            attempt = await self._begin_attempt(
-                command.payment_id, command.payment_method, self._params.gateway
-            )
-            self._publish_payment("processing")
-            request = ChargeRequest(
-                payment_id=command.payment_id,
-                order_id=self._order_id,
-                idempotency_key=f"order-{self._order_id}:charge:{command.payment_id}:{attempt}",
-                amount=self._admission.total_amount,
-                currency=self._admission.currency,
-                card_token=command.card_token or "",
-                description=f"Order {self._admission.order_number}",
-            )
-            result = await self._charge_until_known(request, attempt)
-            if isinstance(result, ApplicationError):
-                cause = result
-                self._publish_payment("failed")
-                await workflow.execute_local_activity_method(
-                    OrderActivities.fail_payment,
-                    PaymentFailed(
-                        order_id=self._order_id,
-                        payment_id=command.payment_id,
-                        attempt=attempt,
-                        error_code=cause.type or "payment_refused",
-                        error_message=cause.message,
-                        at=workflow.now(),
-                    ),
-                    start_to_close_timeout=STEP_TIMEOUT,
-                    retry_policy=DB_RETRY,
-                )
-                return PaymentOutcome(
-                    payment_id=command.payment_id,
-                    status="failed",
-                    error_code=cause.type or "payment_refused",
-                    error_message=cause.message,
-                )
-            await self._complete(
-                PaymentCompleted(
+        attempt = await self._begin_attempt(
+            command.payment_id, command.payment_method, self._params.gateway
+        )
+        publish_payment("processing")
+        request = ChargeRequest(
+            payment_id=command.payment_id,
+            order_id=self._order_id,
+            idempotency_key=f"order-{self._order_id}:charge:{command.payment_id}:{attempt}",
+            amount=self._admission.total_amount,
+            currency=self._admission.currency,
+            card_token=command.card_token or "",
+            description=f"Order {self._admission.order_number}",
+        )
+        return request, attempt
+
+    async def _settle_charge(
+        self, command: PayCommand, attempt: int, result: ChargeResult | Refusal
+    ) -> PaymentOutcome:
+        if isinstance(result, Refusal):
+            publish_payment("failed")
+            await db_step(
+                OrderActivities.fail_payment,
+                PaymentFailed(
                     order_id=self._order_id,
                     payment_id=command.payment_id,
-                    transaction_id=result.transaction_id,
-                    gateway_response=result.gateway_response,
-                    actor=command.actor,
+                    attempt=attempt,
+                    error_code=result.code,
+                    error_message=result.message,
                     at=workflow.now(),
-                )
+                    gateway_response=result.gateway_response,
+                ),
             )
-            return PaymentOutcome(payment_id=command.payment_id, status="completed")
-        finally:
-            self._charging = False
+            return PaymentOutcome(
+                payment_id=command.payment_id,
+                status="failed",
+                error_code=result.code,
+                error_message=result.message,
+            )
+        await self._complete(
+            PaymentCompleted(
+                order_id=self._order_id,
+                payment_id=command.payment_id,
+                transaction_id=result.transaction_id,
+                gateway_response=result.gateway_response,
+                actor=command.actor,
+                at=workflow.now(),
+            )
+        )
+        return PaymentOutcome(payment_id=command.payment_id, status="completed")
 
     async def _begin_attempt(self, payment_id: str, method: str, gateway: str) -> int:
         assert self._admission is not None
         attempt = self._attempts.get(payment_id, 0) + 1
         self._attempts[payment_id] = attempt
-        await workflow.execute_local_activity_method(
+        await db_step(
             OrderActivities.begin_payment_attempt,
             PaymentAttempt(
                 order_id=self._order_id,
@@ -357,22 +475,17 @@ class OrderWorkflow(GatewayConversation):
                 currency=self._admission.currency,
                 attempt=attempt,
             ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
         )
         return attempt
 
     async def _complete(self, done: PaymentCompleted) -> None:
-        await workflow.execute_local_activity_method(
-            OrderActivities.complete_payment,
-            done,
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
+        await db_step(OrderActivities.complete_payment, done)
         self._paid = done
         self._status = OrderStatus.CONFIRMED
         self._publish()
-        self._publish_payment("completed")
+        publish_payment("completed")
+
+    # Fulfilment and cancellation
 
     async def _deliver(self, actor: str, note: str | None) -> None:
         await self._transition(
@@ -388,46 +501,65 @@ class OrderWorkflow(GatewayConversation):
         )
 
     async def _transition(self, status: OrderStatus, transition: Transition) -> None:
-        await workflow.execute_local_activity_method(
-            OrderActivities.record_transition,
-            transition,
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
+        await db_step(OrderActivities.record_transition, transition)
         self._status = status
         self._publish()
 
+    async def _request_cancel(self, command: CancelCommand) -> None:
+        if self._cancel_request is not None:
+            return  # the first request's reason stands
+        self._cancel_request = command
+        await db_step(
+            OrderActivities.note_cancel_requested,
+            CancelRequested(
+                order_id=self._order_id,
+                reason=command.reason,
+                actor=command.actor,
+                at=workflow.now(),
+            ),
+        )
+
+    async def _carry_out_requested_cancel(self) -> None:
+        """Called under the lock once the charge's outcome is known."""
+        command, self._cancel_request = self._cancel_request, None
+        if command is not None:
+            await self._cancel(command.reason, command.actor)
+
     async def _cancel(self, reason: str, actor: str) -> None:
         assert self._admission is not None
-        refund, refund_error = None, None
+        refund: RefundResult | None = None
+        refund_error: str | None = None
         if self._paid is not None and not self._paid.transaction_id:
             # Offline (bank transfer) money goes back by hand: say so, loudly, on the order.
             refund_error = "manual_refund_required"
         if self._paid is not None and self._paid.transaction_id:
-            try:
-                refund = await workflow.execute_activity_method(
-                    GatewayActivities.refund,
-                    RefundRequest(
-                        payment_id=self._paid.payment_id,
-                        idempotency_key=f"order-{self._order_id}:cancel-refund",
-                        transaction_id=self._paid.transaction_id,
-                        amount=self._admission.total_amount,
-                        currency=self._admission.currency,
-                    ),
-                    start_to_close_timeout=self._gateway_timeout(),
-                    retry_policy=GATEWAY_RETRY,
-                )
-            except ActivityError as error:
+            request = RefundRequest(
+                payment_id=self._paid.payment_id,
+                idempotency_key=f"order-{self._order_id}:cancel-refund",
+                transaction_id=self._paid.transaction_id,
+                amount=self._admission.total_amount,
+                currency=self._admission.currency,
+            )
+            answer = await self._gateway.refund(request)
+            if isinstance(answer, Refusal):
                 # The gateway refused for good: the order is still cancelled and its stock
-                # released, and the refusal is on the timeline and in the log for a person.
-                if not isinstance(error.cause, ApplicationError):
-                    raise
-                refund_error = error.cause.type or "refund_refused"
-                workflow.logger.error(
-                    "refund refused for order %s: %s", self._order_id, error.cause.message
-                )
+                # released, and the refusal is on the timeline and before the admins.
+                refund_error = answer.code
+                workflow.logger.error("refund refused for order %s: %s", self._order_id, answer.raw)
+                if workflow.patched("alert-admins-on-refused-refund"):
+                    await self._alert(
+                        f"refund_refused:{request.idempotency_key}",
+                        "A refund was refused",
+                        f"The gateway refused the refund of {request.amount} "
+                        f"{request.currency} ({answer.code}: {answer.raw}); refund it by hand.",
+                    )
+            elif answer.status == "pending":
+                self._refund_pending = request
+                refund_error = "refund_pending"
+            else:
+                refund = answer
         refunded = self._admission.total_amount if refund is not None else Decimal("0.00")
-        await workflow.execute_local_activity_method(
+        await db_step(
             OrderActivities.cancel_order,
             Cancellation(
                 order_id=self._order_id,
@@ -438,13 +570,39 @@ class OrderWorkflow(GatewayConversation):
                 refunded_amount=refunded,
                 refund_error=refund_error,
             ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
         )
         self._status = OrderStatus.CANCELLED
         self._publish()
         if refund is not None:
-            self._publish_payment("refunded")
+            publish_payment("refunded")
+
+    async def _settle_pending_refund(self, request: RefundRequest) -> None:
+        """The gateway took the refund but has not sent it yet: the payment is `refunded` only
+        once it says the money went back; if it fails, the admins are told."""
+        answer = await self._gateway.refund_settled(request)
+        self._refund_pending = None
+        if isinstance(answer, Refusal):
+            await self._alert(
+                f"refund_failed:{request.idempotency_key}",
+                "A refund failed",
+                f"The refund of {request.amount} {request.currency} failed at the gateway "
+                f"({answer.raw}); the payment stays as it was: refund it by hand.",
+            )
+            return
+        await db_step(
+            OrderActivities.settle_refund,
+            RefundSettled(
+                order_id=self._order_id,
+                payment_id=request.payment_id,
+                refund=answer,
+                amount=request.amount,
+                at=workflow.now(),
+            ),
+        )
+        publish_payment("refunded")
+
+    async def _alert(self, key: str, title: str, body: str) -> None:
+        await self._gateway.alert(key, title, body)
 
     def _publish(self) -> None:
         """Mirror the order into its search attributes so ops can find it in the UI."""

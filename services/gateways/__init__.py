@@ -13,5 +13,7 @@ def build_gateway(settings: Settings) -> PaymentGateway:
             delay_before_charge=settings.sandbox_delay_before_charge.total_seconds(),
             delay_after_charge=settings.sandbox_delay_after_charge.total_seconds(),
             lost_answers=settings.sandbox_lost_answers,
+            lost_before_booking=settings.sandbox_lost_before_booking,
+            pending_lookups=settings.sandbox_pending_lookups,
         )
     return StripeGateway(settings.stripe_api_key, settings.stripe_api_base or None)

@@ -5,7 +5,9 @@ refunds twice, and the book lets tests count exactly how much money moved.
 """
 
 import hashlib
+import threading
 import time
+from collections import Counter
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -18,6 +20,7 @@ from workflows.contracts import (
     ChargeLookup,
     ChargeRequest,
     ChargeResult,
+    RefundLookup,
     RefundRequest,
     RefundResult,
 )
@@ -43,14 +46,29 @@ class SandboxGateway:
         delay_before_charge: float = 0,
         delay_after_charge: float = 0,
         lost_answers: int = 0,
+        lost_before_booking: int = 0,
+        pending_lookups: int = 0,
     ) -> None:
         self._url = database_url
         self._delay_before = delay_before_charge
         self._delay_after = delay_after_charge
         self._lost_answers = lost_answers
+        self._lost_before_booking = lost_before_booking
+        self._pending_lookups = pending_lookups
+        # Fault injection only: counted in memory, per worker process.
+        self._faults = Counter[str]()
+        self._faults_lock = threading.Lock()
+
+    def _fault(self, kind: str, key: str, times: int) -> bool:
+        """True for the first `times` calls of this kind and key."""
+        with self._faults_lock:
+            self._faults[f"{kind}:{key}"] += 1
+            return self._faults[f"{kind}:{key}"] <= times
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
         time.sleep(self._delay_before)
+        if self._fault("lost-before", request.idempotency_key, self._lost_before_booking):
+            raise OutcomeUnknown("sandbox lost the request before booking it (fault injection)")
         with session_scope(self._url) as session:
             op = session.get(SandboxOperation, request.idempotency_key, with_for_update=True)
             if op is None:
@@ -88,6 +106,8 @@ class SandboxGateway:
         return _charge_result(op)
 
     def find_charge(self, idempotency_key: str) -> ChargeLookup:
+        if self._fault("pending", idempotency_key, self._pending_lookups):
+            return ChargeLookup(status="pending")
         with session_scope(self._url, read_only=True) as session:
             op = session.get(SandboxOperation, idempotency_key)
             if op is None or op.kind != "charge" or op.status in ("new", "errored"):
@@ -116,16 +136,27 @@ class SandboxGateway:
                 session.add(op)
             _check_same_request(op, "refund", request.amount, request.currency)
             op.calls += 1
-            return RefundResult(
-                refund_id=op.transaction_id or "",
-                gateway_response={
-                    "id": op.transaction_id,
-                    "object": "refund",
-                    "charge": op.charge_id,
-                    "amount": str(op.amount),
-                    "status": "succeeded",
-                },
-            )
+            return _refund_result(op)
+
+    def find_refund(self, request: RefundRequest) -> RefundLookup:
+        with session_scope(self._url, read_only=True) as session:
+            op = session.get(SandboxOperation, request.idempotency_key)
+            if op is None or op.kind != "refund":
+                return RefundLookup(status="not_found")
+            return RefundLookup(status="succeeded", result=_refund_result(op))
+
+
+def _refund_result(op: SandboxOperation) -> RefundResult:
+    return RefundResult(
+        refund_id=op.transaction_id or "",
+        gateway_response={
+            "id": op.transaction_id,
+            "object": "refund",
+            "charge": op.charge_id,
+            "amount": str(op.amount),
+            "status": "succeeded",
+        },
+    )
 
 
 def _check_refundable(session: Session, request: RefundRequest) -> None:

@@ -7,7 +7,7 @@ from temporalio.exceptions import ApplicationError
 from activities.gateway import GatewayActivities
 from db.engine import session_scope
 from db.tables import SandboxOperation
-from services.gateways.base import GatewayUnavailable, PaymentDeclined
+from services.gateways.base import GatewayUnavailable, OutcomeUnknown, PaymentDeclined
 from services.gateways.sandbox import SandboxGateway
 from tests.activities.helpers import uid
 from workflows.contracts import ChargeRequest, ChargeResult, RefundRequest
@@ -163,8 +163,38 @@ def test_activity_turns_a_decline_into_a_non_retryable_error(database_url: str) 
     with pytest.raises(ApplicationError) as raised:
         activities.charge(charge_request("tok_chargeDeclinedInsufficientFunds"))
     assert (raised.value.type, raised.value.non_retryable) == ("insufficient_funds", True)
-    with pytest.raises(GatewayUnavailable):
+    with pytest.raises(ApplicationError) as transient:
         activities.charge(charge_request("tok_processingError"))
+    assert (transient.value.type, transient.value.non_retryable) == ("gateway_unavailable", False)
+
+
+def test_lost_before_booking_is_unknown_and_never_on_the_book(database_url: str) -> None:
+    gateway = SandboxGateway(database_url, lost_before_booking=1)
+    request = charge_request()
+    with pytest.raises(OutcomeUnknown):
+        gateway.charge(request)
+    assert gateway.find_charge(request.idempotency_key).status == "not_found"
+    assert gateway.charge(request).transaction_id
+    assert book(database_url, request.idempotency_key).calls == 1
+
+
+def test_pending_lookups_answer_pending_then_the_truth(database_url: str) -> None:
+    gateway = SandboxGateway(database_url, pending_lookups=2)
+    request = charge_request()
+    charged = gateway.charge(request)
+    statuses = [gateway.find_charge(request.idempotency_key).status for _ in range(3)]
+    assert statuses == ["pending", "pending", "succeeded"]
+    assert gateway.find_charge(request.idempotency_key).result == charged
+
+
+def test_find_refund_by_its_key(database_url: str) -> None:
+    gateway = SandboxGateway(database_url)
+    charge = gateway.charge(charge_request(amount="10.00"))
+    refund = refund_request(charge, amount="10.00")
+    assert gateway.find_refund(refund).status == "not_found"
+    made = gateway.refund(refund)
+    found = gateway.find_refund(refund)
+    assert (found.status, found.result) == ("succeeded", made)
 
 
 def test_refund_above_the_charged_amount_is_refused(database_url: str) -> None:

@@ -6,7 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from services.gateways.base import GatewayUnavailable, OutcomeUnknown, PaymentDeclined
+from services.gateways.base import (
+    GatewayMisconfigured,
+    GatewayUnavailable,
+    OutcomeUnknown,
+    PaymentDeclined,
+)
 from services.gateways.stripe_gateway import StripeGateway
 from tests.fake_stripe import FakeStripe, free_port, running_fake_stripe
 from workflows.contracts import ChargeRequest, RefundRequest
@@ -58,16 +63,96 @@ def test_declines_are_mapped(fake: tuple[FakeStripe, StripeGateway], token: str,
         assert (lookup.status, lookup.error_code) == ("declined", code)
 
 
-def test_server_errors_are_transient_and_the_key_makes_the_retry_safe(
+def test_a_server_error_is_an_unknown_outcome_found_by_its_key(
     fake: tuple[FakeStripe, StripeGateway],
 ) -> None:
     server, gateway = fake
     request = charge("tok_processingError")
-    for _ in range(2):
-        with pytest.raises(GatewayUnavailable):
+    for _ in range(2):  # Stripe replays the saved 500 under the same key
+        with pytest.raises(OutcomeUnknown):
             gateway.charge(request)
+    assert server.created[request.idempotency_key] == 1
+    found = gateway.find_charge(request.idempotency_key)
+    assert found.status == "succeeded" and found.result is not None
+    assert server.intents[found.result.transaction_id]["amount"] == 152400
+    assert "client_secret" not in found.result.gateway_response
+
+
+def test_the_client_secret_is_kept_nowhere(fake: tuple[FakeStripe, StripeGateway]) -> None:
+    server, gateway = fake
+    made = gateway.charge(charge("tok_visa"))
+    assert "client_secret" in server.intents[made.transaction_id]
+    assert "client_secret" not in made.gateway_response
+    assert "pi_secret" not in repr(made)
+
+
+def test_a_rejected_key_is_a_misconfiguration_not_a_decline(
+    fake: tuple[FakeStripe, StripeGateway],
+) -> None:
+    server, gateway = fake
+    server.reject_key = True
+    try:
+        with pytest.raises(GatewayMisconfigured):
+            gateway.charge(charge("tok_visa"))
+        with pytest.raises(GatewayMisconfigured):
+            gateway.find_charge("any")
+    finally:
+        server.reject_key = False
+
+
+def test_a_concurrent_request_on_the_key_is_transient(
+    fake: tuple[FakeStripe, StripeGateway],
+) -> None:
+    server, gateway = fake
+    request = charge("tok_visa")
+    server.conflicts = 1
+    with pytest.raises(GatewayUnavailable):
+        gateway.charge(request)
     assert gateway.charge(request).transaction_id
     assert server.created[request.idempotency_key] == 1
+
+
+def test_a_pending_refund_is_not_a_refund_until_stripe_says_so(
+    fake: tuple[FakeStripe, StripeGateway],
+) -> None:
+    server, gateway = fake
+    made = gateway.charge(charge("tok_visa", "100.00"))
+    refund = RefundRequest(
+        payment_id="p",
+        idempotency_key=f"refund-{uuid.uuid4()}",
+        transaction_id=made.transaction_id,
+        amount=Decimal("100.00"),
+        currency="USD",
+    )
+    server.refund_status = "pending"
+    try:
+        taken = gateway.refund(refund)
+    finally:
+        server.refund_status = "succeeded"
+    assert taken.status == "pending"
+    assert gateway.find_refund(refund).status == "pending"
+    server.settle_refund(taken.refund_id, "succeeded")
+    settled = gateway.find_refund(refund)
+    assert settled.status == "succeeded" and settled.result is not None
+    assert settled.result.refund_id == taken.refund_id
+    other = refund.model_copy(update={"idempotency_key": "never-sent"})
+    assert gateway.find_refund(other).status == "not_found"
+    failed = gateway.charge(charge("tok_visa", "5.00"))
+    server.refund_status = "failed"
+    try:
+        with pytest.raises(PaymentDeclined) as refused:
+            gateway.refund(
+                refund.model_copy(
+                    update={
+                        "transaction_id": failed.transaction_id,
+                        "amount": Decimal("5.00"),
+                        "idempotency_key": "r-fail",
+                    }
+                )
+            )
+    finally:
+        server.refund_status = "succeeded"
+    assert refused.value.code == "refund_failed"
 
 
 def test_find_charge_by_key(fake: tuple[FakeStripe, StripeGateway]) -> None:
@@ -112,7 +197,7 @@ def test_a_key_reused_with_other_parameters_is_refused(
     assert refused.value.code == "idempotency_key_reused"
 
 
-def test_no_answer_is_an_unknown_outcome() -> None:
+def test_a_refused_connection_was_never_sent() -> None:
     gateway = StripeGateway("sk_test_fake", f"http://127.0.0.1:{free_port()}")
-    with pytest.raises(OutcomeUnknown):
+    with pytest.raises(GatewayUnavailable):
         gateway.charge(charge("tok_visa"))
