@@ -1,6 +1,5 @@
 """Dependencies every route shares: settings, the caller, the database, the Temporal client."""
 
-import math
 import uuid
 from typing import Annotated
 
@@ -9,12 +8,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from api.auth import InvalidToken, Principal, decode_token
-from api.db import in_transaction
 from api.errors import ApiError
 from api.idempotency import derived_id
+from api.order_limits import rate_limit
 from config import Settings
-from db.types import utcnow
-from services import rate_limits
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -50,7 +47,8 @@ async def get_principal(
         raise ApiError(
             401,
             "invalid_token",
-            f"The token is not valid: {error}",
+            str(error),
+            {"reason": error.reason},
             headers={"WWW-Authenticate": "Bearer"},
         ) from None
 
@@ -88,25 +86,7 @@ KeyedDep = Annotated[Keyed, Depends(get_keyed)]
 
 async def limit_payment_attempts(principal: PrincipalDep, settings: SettingsDep) -> None:
     """Card testing and runaway clients: so many payment attempts per user per window."""
-    wait = await in_transaction(
-        settings.database_url,
-        lambda s: rate_limits.hit(
-            s,
-            f"payment:{principal.user_id}",
-            utcnow(),
-            settings.payment_rate_window,
-            settings.payment_rate_limit,
-        ),
-    )
-    if wait is not None:
-        seconds = max(1, math.ceil(wait))
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"Too many payment attempts; retry in {seconds} s",
-            {"retry_after": seconds},
-            headers={"Retry-After": str(seconds)},
-        )
+    await rate_limit(settings, "payment", principal.user_id)
 
 
 PaymentAttemptLimit = Depends(limit_payment_attempts)

@@ -11,6 +11,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.pagination import BadCursor
 
 log = logging.getLogger("order_engine.api")
+# Bad UTF-8 and bad JSON are one problem to the client: one code, one sentence.
+MALFORMED_BODY = "The request body is not valid JSON (UTF-8)"
 
 
 class ApiError(Exception):
@@ -69,7 +71,7 @@ def install_error_handlers(app: FastAPI) -> None:
             for item in error.errors()
         ]
         if any(problem["type"] == "json_invalid" for problem in problems):
-            return envelope(400, "malformed_body", "The request body is not valid JSON", problems)
+            return envelope(400, "malformed_body", MALFORMED_BODY, problems)
         return envelope(422, "validation_error", "The request is not valid", problems)
 
     @app.exception_handler(BadCursor)
@@ -78,6 +80,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # FastAPI's "error parsing the body": undecodable bytes
+            return envelope(400, "malformed_body", MALFORMED_BODY, None)
         code = _HTTP_CODES.get(error.status_code, "http_error")
         return envelope(
             error.status_code,

@@ -2,15 +2,11 @@
 
 import asyncio
 
-from temporalio.client import (
-    Client,
-    WithStartWorkflowOperation,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-    WorkflowUpdateStage,
-)
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateStage
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from api.errors import ApiError
+from api.order_limits import TOTAL_TOO_LARGE, too_many_open_orders
 from api.workflow_calls import call_workflow
 from config import Settings
 from workflows.contracts import (
@@ -30,9 +26,10 @@ from workflows.order import OrderWorkflow
 ADMISSION_WAIT = 10.0
 
 _REFUSALS = {
-    "out_of_stock": (409, "The listing has no stock left for this quantity"),
-    "cannot_buy_own_listing": (409, "You cannot buy your own listing"),
-    "listing_unavailable": (409, "The listing is not for sale"),
+    "out_of_stock": (409, "out_of_stock", "The listing has no stock left for this quantity"),
+    "cannot_buy_own_listing": (409, "cannot_buy_own_listing", "You cannot buy your own listing"),
+    "listing_unavailable": (409, "listing_unavailable", "The listing is not for sale"),
+    "order_total_too_large": (422, "validation_error", TOTAL_TOO_LARGE),
 }
 
 
@@ -56,6 +53,7 @@ async def start_order(
                 delivery=settings.delivery_timeout,
                 bank_transfer=settings.bank_transfer_timeout,
                 gateway_call=settings.gateway_timeout,
+                charge_lookup_window=settings.charge_lookup_window,
             ),
             gateway=settings.payment_gateway,
         ),
@@ -66,33 +64,30 @@ async def start_order(
         else WorkflowIDConflictPolicy.FAIL,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
-    try:
-        admission = await asyncio.wait_for(
-            call_workflow(
-                client.execute_update_with_start_workflow(
-                    OrderWorkflow.admitted, start_workflow_operation=operation
-                )
-            ),
-            ADMISSION_WAIT,
-        )
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        raise ApiError(
-            503,
-            "engine_unavailable",
-            "The order was handed to the engine but not confirmed in time; "
-            "look it up before trying again",
-            {"order_id": new.order_id},
-        ) from None
+    admission = await call_workflow(
+        client.execute_update_with_start_workflow(
+            OrderWorkflow.admitted, start_workflow_operation=operation
+        ),
+        created={"order_id": new.order_id},
+        wait=ADMISSION_WAIT,
+    )
+    if admission.reason == "too_many_open_orders":
+        raise await too_many_open_orders(settings, new.buyer_id)
     if not admission.accepted:
-        status, message = _REFUSALS[admission.reason or "listing_unavailable"]
-        raise ApiError(status, admission.reason or "listing_unavailable", message)
+        status, code, message = _REFUSALS[admission.reason or "listing_unavailable"]
+        raise ApiError(status, code, message)
     return admission
 
 
-def check_payment_request(
-    method: str, card_token: str | None, bank_transfer_allowed: bool = True
-) -> None:
-    if method == "bank_transfer" and bank_transfer_allowed:
+def check_payment_request(method: str, card_token: str | None, retry: bool = False) -> None:
+    """Only what the engine can really take: never one method silently charged as another."""
+    if method == "bank_transfer":
+        if retry:
+            raise ApiError(
+                422,
+                "payment_method_unavailable",
+                "A failed payment is retried by card (credit_card, debit_card or stripe)",
+            )
         if card_token is not None:
             raise ApiError(
                 422,
@@ -105,7 +100,8 @@ def check_payment_request(
         raise ApiError(
             422,
             "payment_method_unavailable",
-            f"{method} payments are not available yet; pay by card",
+            f"{method} is not a payment method this shop takes; "
+            "pay by card (credit_card, debit_card or stripe) or by bank_transfer",
         )
     if not card_token:
         raise ApiError(
@@ -132,11 +128,12 @@ async def pay(
         )
         return await update.result()
 
+    created = {"payment_id": command.payment_id, "workflow_id": workflow_id}
     try:
         return await asyncio.wait_for(
-            call_workflow(charge()), settings.payment_answer_wait.total_seconds()
+            call_workflow(charge(), created), settings.payment_answer_wait.total_seconds()
         )
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+    except TimeoutError:
         return None
 
 
@@ -155,5 +152,6 @@ async def submit_payment(
         payment_id=command.payment_id, account=settings.bank_account, actor=command.actor
     )
     return await call_workflow(
-        handle.execute_update(OrderWorkflow.request_bank_transfer, transfer, id=update_id)
+        handle.execute_update(OrderWorkflow.request_bank_transfer, transfer, id=update_id),
+        created={"payment_id": command.payment_id, "workflow_id": workflow_id},
     )

@@ -1,36 +1,45 @@
 """Request and response bodies of API.md. Requests forbid unknown fields (no mass assignment)."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
-from domain.money import quantize
+from domain.money import MAX_AMOUNT, quantize
 from workflows.contracts import Address
 
-MONEY_CEILING = Decimal("100000000")
+# Plain ASCII digits, an optional minus and at most two places: no exponents, underscores,
+# plus signs, other scripts' digits or surrounding junk, all of which Decimal() would take.
+_MONEY_TEXT = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,2})?", re.ASCII)
 
 
 def _parse_money(value: Any) -> Decimal:
     if isinstance(value, bool | float):
         raise ValueError('money is a decimal string such as "1499.00", never a float')
-    if isinstance(value, int | Decimal):
+    if isinstance(value, int):
         amount = Decimal(value)
-        if not amount.is_finite() or abs(amount) >= MONEY_CEILING:
-            raise ValueError("amount must be a finite number below 100000000")
-        return amount
-    if isinstance(value, str):
-        try:
-            amount = Decimal(value.strip())
-        except ArithmeticError:
-            raise ValueError(f"not a decimal amount: {value!r}") from None
-        if not amount.is_finite() or abs(amount) >= MONEY_CEILING:
-            raise ValueError("amount must be a finite number below 100000000")
-        if amount != quantize(amount):
-            raise ValueError("money has at most 2 decimal places")
-        return amount
-    raise ValueError('money is a decimal string such as "1499.00"')
+    elif isinstance(value, Decimal) and value.is_finite():
+        amount = value
+    elif isinstance(value, str) and _MONEY_TEXT.fullmatch(value):
+        amount = Decimal(value)
+        if value.startswith("-") and amount == 0:
+            raise ValueError("money has no negative zero")
+    else:
+        raise ValueError('money is a decimal string with at most 2 places, such as "1499.00"')
+    if abs(amount) > MAX_AMOUNT:
+        raise ValueError(f"amount must be at most {MAX_AMOUNT}")
+    if amount != quantize(amount):
+        raise ValueError("money has at most 2 decimal places")
+    return amount
 
 
 Money = Annotated[
@@ -38,14 +47,32 @@ Money = Annotated[
     BeforeValidator(_parse_money),
     PlainSerializer(lambda amount: f"{quantize(amount):.2f}", return_type=str),
 ]
-PositiveMoney = Annotated[Money, Field(gt=0, le=Decimal("99999999.99"))]
-NonNegativeMoney = Annotated[Money, Field(ge=0, le=Decimal("99999999.99"))]
+PositiveMoney = Annotated[Money, Field(gt=0, le=MAX_AMOUNT)]
+NonNegativeMoney = Annotated[Money, Field(ge=0, le=MAX_AMOUNT)]
 Text = Annotated[str, Field(max_length=2000)]
 T = TypeVar("T")
 
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: refused here (422), never a 500 at the INSERT.
+        if _has_nul(data):
+            raise ValueError("text may not contain NUL (\\u0000) characters")
+        return data
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 class Page(BaseModel, Generic[T]):
@@ -92,7 +119,8 @@ class ListingOut(BaseModel):
 
 # Payments
 
-CardToken = Annotated[str, Field(pattern=r"^tok_[A-Za-z0-9_]{1,100}$")]
+# A gateway token, never a card number; the sandbox's column holds 64 characters.
+CardToken = Annotated[str, Field(pattern=r"^(tok|pm)_[A-Za-z0-9_]{1,60}$")]
 PaymentMethod = Literal[
     "credit_card", "debit_card", "paypal", "stripe", "bank_transfer", "wallet", "other"
 ]
@@ -142,7 +170,8 @@ class PaymentSummary(BaseModel):
 
 class OrderCreate(Request):
     listing_id: str = Field(min_length=1, max_length=36)
-    quantity: int = Field(default=1, ge=1, le=1000)
+    # The bound that counts is MAX_ORDER_QUANTITY (a setting), checked by the route.
+    quantity: int = Field(default=1, ge=1, le=10_000)
     shipping_address: Address
     billing_address: Address | None = None
     discount_code: str | None = Field(default=None, min_length=1, max_length=64)

@@ -1,9 +1,10 @@
 """Calling a running OrderWorkflow from a request, with its refusals turned into API errors."""
 
+import asyncio
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -13,11 +14,28 @@ T = TypeVar("T")
 
 # What a refused transition is called in the API, by the ApplicationError type the workflow raised.
 _CONFLICTS = {"invalid_transition", "payment_in_progress"}
+# API.md: every request answers within 30 s. The engine gets this much of it; the rest is
+# for the database reads around the call.
+ENGINE_WAIT = 25.0
 
 
-async def call_workflow(call: Awaitable[T]) -> T:
+def engine_unavailable(created: dict[str, Any] | None = None) -> ApiError:
+    """503: the engine did not answer in time; `details` names what exists already, if anything."""
+    return ApiError(
+        503,
+        "engine_unavailable",
+        "The workflow engine did not answer in time; look the order up before trying again",
+        created,
+    )
+
+
+async def call_workflow(
+    call: Awaitable[T], created: dict[str, Any] | None = None, wait: float | None = None
+) -> T:
     try:
-        return await call
+        return await asyncio.wait_for(call, ENGINE_WAIT if wait is None else wait)
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise engine_unavailable(created) from None
     except WorkflowUpdateFailedError as failure:
         cause = failure.cause
         if isinstance(cause, ApplicationError) and cause.type in _CONFLICTS:
@@ -29,6 +47,4 @@ async def call_workflow(call: Awaitable[T]) -> T:
             raise ApiError(
                 409, "invalid_transition", "The order is closed and cannot change any more"
             ) from None
-        raise ApiError(
-            503, "engine_unavailable", "The workflow engine did not answer; try again"
-        ) from None
+        raise engine_unavailable(created) from None

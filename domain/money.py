@@ -3,6 +3,8 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+# The largest amount anything may be: a listing's price, an order's total, a payment.
+MAX_AMOUNT = Decimal("99999999.99")
 
 
 def quantize(amount: Decimal | int | str) -> Decimal:

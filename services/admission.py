@@ -5,14 +5,18 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.orm import Session
 
 from db.tables import Invoice, Listing, Order
+from domain.money import MAX_AMOUNT
 from domain.totals import Totals, order_totals
 from services.counters import yearly_number
 from services.timeline import record
 from workflows.contracts import Admission, NewOrder, Transition
+
+# The first key of the advisory lock that serializes one buyer's admissions.
+_OPEN_ORDERS_LOCK = 4_201
 
 
 def admit_order(session: Session, new: NewOrder, now: datetime) -> Admission:
@@ -25,11 +29,23 @@ def admit_order(session: Session, new: NewOrder, now: datetime) -> Admission:
         return Admission(accepted=False, reason="listing_unavailable")
     if listing.seller_id == new.buyer_id:
         return Admission(accepted=False, reason="cannot_buy_own_listing")
+    if new.max_open_orders is not None:
+        _lock_buyer(session, new.buyer_id)
+        if open_orders(session, new.buyer_id) >= new.max_open_orders:
+            return Admission(accepted=False, reason="too_many_open_orders")
+    # The listing's price may have changed since the route checked it: the total is checked
+    # on the values the reservation took, and the reservation undone if it does not fit.
+    reservation = session.begin_nested()
     reserved = _reserve_stock(session, new.listing_id, new.quantity)
     if reserved is None:
+        reservation.rollback()
         return Admission(accepted=False, reason="out_of_stock")
     unit_price, shipping_fee = reserved
     totals = order_totals(unit_price, new.quantity, shipping_fee, new.tax_rate)
+    if totals.total_amount > MAX_AMOUNT:
+        reservation.rollback()
+        return Admission(accepted=False, reason="order_total_too_large")
+    reservation.commit()
     order = _insert_order(session, new, listing, totals, unit_price, now)
     order.invoice_id = _insert_invoice(session, order, now).id
     record(
@@ -40,6 +56,34 @@ def admit_order(session: Session, new: NewOrder, now: datetime) -> Admission:
         ),
     )
     return admission_of(order)
+
+
+def open_orders(session: Session, buyer_id: str) -> int:
+    """Pending orders are the unpaid ones: paying confirms an order."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(Order.buyer_id == buyer_id, Order.status == "pending")
+    )
+    return int(count or 0)
+
+
+def oldest_open_order(session: Session, buyer_id: str) -> datetime | None:
+    return session.scalar(
+        select(func.min(Order.created_at)).where(
+            Order.buyer_id == buyer_id, Order.status == "pending"
+        )
+    )
+
+
+def _lock_buyer(session: Session, buyer_id: str) -> None:
+    """One admission per buyer at a time, until commit: ten concurrent creates cannot all count
+    four open orders. SQLite needs none: its write transactions already run one at a time."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:buyer))"),
+            {"space": _OPEN_ORDERS_LOCK, "buyer": buyer_id},
+        )
 
 
 def _reserve_stock(

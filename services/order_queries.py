@@ -97,11 +97,22 @@ def mark_invoice_viewed(session: Session, invoice: Invoice) -> None:
 
 
 EDITABLE_STATUSES = ("pending", "confirmed")
+BUYER_FIELDS = frozenset({"shipping_address", "billing_address", "buyer_notes"})
+
+
+class NotEditable(Exception):
+    """The buyer's details are fixed once the order has shipped (or ended)."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"Addresses and notes are fixed once the order is {status}")
 
 
 def edit_details(session: Session, order_id: str, changes: dict[str, Any], actor: str) -> Order:
     """Notes and addresses are the parties' own data, not process: no workflow step needed."""
     order = lock_order(session, order_id)
+    # Checked again under the lock: a ship that landed after the route's read wins.
+    if set(changes) & BUYER_FIELDS and order.status not in EDITABLE_STATUSES:
+        raise NotEditable(order.status)
     for field, value in changes.items():
         setattr(order, field, value)
     note(

@@ -2,7 +2,7 @@
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, or_
@@ -23,10 +23,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         created, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         at = datetime.fromisoformat(created)
-        if at.tzinfo is None:
-            raise ValueError("a cursor's time carries its zone")
-        return at, row_id
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        if at.tzinfo is None or "\x00" in row_id:
+            raise ValueError("a cursor's time carries its zone; its id is text")
+        # In UTC now, inside the try: year 1 at +14:00 is before year 1 in UTC (OverflowError).
+        return at.astimezone(UTC), row_id
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise BadCursor("the cursor is not one this API gave out") from None
 
 

@@ -1,5 +1,6 @@
 """Listings: what sellers sell. The order takes its price from here, never from the buyer."""
 
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import Query
@@ -11,6 +12,7 @@ from api.params import Cursor, Limit
 from api.routing import SlashRouter
 from api.schemas import ListingCreate, ListingOut, ListingPatch, Page
 from db.tables import Listing
+from domain.money import MAX_AMOUNT
 from services import listings
 
 router = SlashRouter(tags=["listings"])
@@ -29,6 +31,7 @@ async def create_listing(body: ListingCreate, me: PrincipalDep, settings: Settin
             f"Listings are priced in {settings.currency}",
             [{"loc": ["body", "currency"], "msg": f"must be {settings.currency}"}],
         )
+    _check_one_unit_fits(body.unit_price, body.shipping_fee)
     return await in_transaction(
         settings.database_url, lambda s: listings.create(s, me.user_id, currency, fields)
     )
@@ -71,9 +74,24 @@ async def patch_listing(
         raise not_found("listing")
     if current.seller_id != me.user_id:
         raise ApiError(403, "forbidden", "Only the listing's seller may change it")
+    _check_one_unit_fits(
+        current.unit_price if body.unit_price is None else body.unit_price,
+        current.shipping_fee if body.shipping_fee is None else body.shipping_fee,
+    )
     updated = await in_transaction(
         settings.database_url, lambda s: listings.update(s, listing_id, changes)
     )
     if updated is None:
         raise not_found("listing")
     return updated
+
+
+def _check_one_unit_fits(unit_price: Decimal, shipping_fee: Decimal) -> None:
+    """Bounds compose: one unit of what is listed, with its fee, must make a valid order."""
+    if unit_price + shipping_fee > MAX_AMOUNT:
+        raise ApiError(
+            422,
+            "validation_error",
+            f"unit_price plus shipping_fee must be at most {MAX_AMOUNT}",
+            [{"loc": ["body", "unit_price"], "msg": f"with the fee, above {MAX_AMOUNT}"}],
+        )

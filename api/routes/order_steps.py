@@ -47,8 +47,11 @@ async def confirm(
         settings,
         client,
         OrderWorkflow.confirm_offline_payment,
-        OfflinePaymentCommand(payment_id=keyed.id_for("confirm-payment"), actor=me.user_id),
-        keyed.update_id("confirm"),
+        # Scoped to the order: an admin's key reused on another order names another payment.
+        OfflinePaymentCommand(
+            payment_id=keyed.id_for(f"confirm-payment:{order.id}"), actor=me.user_id
+        ),
+        keyed.update_id(f"confirm:{order.id}"),
     )
 
 

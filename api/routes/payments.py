@@ -108,7 +108,7 @@ async def retry_payment(
             409, "invalid_transition", "Only a failed payment of a pending order can be retried"
         )
     method = body.payment_method or payment.payment_method
-    check_payment_request(method, body.card_token, bank_transfer_allowed=False)
+    check_payment_request(method, body.card_token, retry=True)
     await pay(
         client,
         settings,
@@ -119,7 +119,8 @@ async def retry_payment(
             card_token=body.card_token,
             actor=me.user_id,
         ),
-        keyed.update_id("retry"),
+        # Scoped to the payment: one key retrying two payments of an order retries both.
+        keyed.update_id(f"retry:{payment_id}"),
     )
     return await _load(settings, viewer, payment_id, me.is_admin)
 
