@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
+
+from workflows.search_attributes import ALL
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -16,14 +19,17 @@ CLI = ROOT / "cli.py"
 APP_SERVICES = ("api", "worker")
 SEARCH_ATTRIBUTE_JOB = "temporal-search-attributes"
 EXPECTED_SERVICES = {"postgres", "temporal", SEARCH_ATTRIBUTE_JOB, "temporal-ui", *APP_SERVICES}
-EXPECTED_SEARCH_ATTRIBUTES = {
-    "OrderStatus": "Keyword",
-    "OrderNumber": "Keyword",
-    "BuyerId": "Keyword",
-    "SellerId": "Keyword",
-    "OrderTotal": "Double",
-    "PaymentStatus": "Keyword",
-}
+
+
+def cli_type(key: SearchAttributeKey[Any]) -> str:
+    """The type name `temporal operator search-attribute create --type` takes (KEYWORD_LIST →
+    KeywordList)."""
+    name = SearchAttributeIndexedValueType(key.indexed_value_type).name
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+# What the workflows set is what compose must register: taken from the code, not a copy of it.
+EXPECTED_SEARCH_ATTRIBUTES = {key.name: cli_type(key) for key in ALL}
 VERSION = re.compile(r"\d+\.\d+")
 
 
@@ -241,6 +247,13 @@ def test_search_attribute_job_registers_exactly_the_order_attributes() -> None:
     assert dict(pairs) == EXPECTED_SEARCH_ATTRIBUTES
     assert re.search(r"--namespace\s+default\b", create)
     assert re.search(r"--address\s+temporal:7233\b", create)
+
+
+def test_search_attribute_types_are_named_as_the_cli_names_them() -> None:
+    assert cli_type(SearchAttributeKey.for_float("x")) == "Double"
+    assert cli_type(SearchAttributeKey.for_keyword("x")) == "Keyword"
+    assert cli_type(SearchAttributeKey.for_keyword_list("x")) == "KeywordList"
+    assert cli_type(SearchAttributeKey.for_datetime("x")) == "Datetime"
 
 
 def test_api_and_worker_reach_postgres_and_temporal() -> None:

@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy.orm import Session
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -22,6 +24,7 @@ from api.auth import issue_token
 from cli import DEV_SERVER_TUNING
 from config import Settings
 from db.migrate import upgrade
+from services import rate_limits
 from tests.conftest import fresh_postgres
 from tests.support import binary
 from worker import build_worker
@@ -120,3 +123,27 @@ def each_stack(request: pytest.FixtureRequest) -> Stack:
     """Runs a money test once on each database."""
     built: Stack = request.getfixturevalue("pg_stack" if request.param == "postgres" else "stack")
     return built
+
+
+@dataclass
+class RateClock:
+    """The instant the API's rate-limit windows see: fixed, so that no window ends mid-test."""
+
+    now: datetime
+
+
+@pytest.fixture
+def rate_clock(monkeypatch: pytest.MonkeyPatch) -> RateClock:
+    """Freezes the clock of every rate limit in this (in-process) API at 30 s into a minute; a
+    test moves it by hand. The windows are fixed, so a real clock crossing a minute mid-test
+    would reset the count and make the proof depend on when it runs."""
+    clock = RateClock(datetime(2026, 11, 26, 12, 0, 30, tzinfo=UTC))
+    real = rate_limits.hit
+
+    def hit(
+        session: Session, key: str, now: datetime, window: timedelta, limit: int
+    ) -> float | None:
+        return real(session, key, clock.now, window, limit)
+
+    monkeypatch.setattr(rate_limits, "hit", hit)
+    return clock

@@ -2,11 +2,12 @@
 
 import uuid
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import RateClock, Stack
 
 
-async def test_too_many_payment_attempts_get_429(stack: Stack) -> None:
+async def test_too_many_payment_attempts_get_429(stack: Stack, rate_clock: RateClock) -> None:
     limit = stack.settings.payment_rate_limit
+    window = stack.settings.payment_rate_window
     body = {
         "order_id": str(uuid.uuid4()),
         "payment_method": "credit_card",
@@ -20,9 +21,13 @@ async def test_too_many_payment_attempts_get_429(stack: Stack) -> None:
         limited = await buyer.post("/api/payments/", json=body)
         assert limited.status_code == 429
         assert limited.json()["error"]["code"] == "rate_limited"
-        retry_after = int(limited.headers["Retry-After"])
-        assert 1 <= retry_after <= stack.settings.payment_rate_window.total_seconds()
+        # The clock stands 30 s into a one-minute window: exactly 30 s are left.
+        assert window.total_seconds() == 60
+        assert limited.headers["Retry-After"] == "30"
         retry = await buyer.post(f"/api/payments/{uuid.uuid4()}/retry/", json={})
         assert retry.status_code == 429
-    async with stack.client(f"calm-{uuid.uuid4().hex[:8]}", "buyer") as other:
-        assert (await other.post("/api/payments/", json=body)).status_code == 404
+        async with stack.client(f"calm-{uuid.uuid4().hex[:8]}", "buyer") as other:
+            assert (await other.post("/api/payments/", json=body)).status_code == 404
+
+        rate_clock.now += window  # the next window: the count starts again
+        assert (await buyer.post("/api/payments/", json=body)).status_code == 404

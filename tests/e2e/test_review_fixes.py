@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import RateClock, Stack
 from tests.e2e.flows import ADDRESS, list_item, place_order, users
 
 
@@ -48,7 +48,7 @@ async def test_the_shipping_address_cannot_be_nulled(stack: Stack) -> None:
         assert (await seller.get("/api/orders/")).status_code == 200
 
 
-async def test_a_rate_limited_answer_is_not_replayed(stack: Stack) -> None:
+async def test_a_rate_limited_answer_is_not_replayed(stack: Stack, rate_clock: RateClock) -> None:
     _, buyer_id = users()
     body = {
         "order_id": "00000000-0000-0000-0000-000000000000",
@@ -62,8 +62,12 @@ async def test_a_rate_limited_answer_is_not_replayed(stack: Stack) -> None:
         limited = await buyer.post("/api/payments/", json=body, headers=keyed)
         assert limited.status_code == 429
         again = await buyer.post("/api/payments/", json=body, headers=keyed)
+        assert again.status_code == 429
         assert "idempotent-replayed" not in again.headers
         assert again.headers.get("Retry-After")
+        rate_clock.now += stack.settings.payment_rate_window
+        after = await buyer.post("/api/payments/", json=body, headers=keyed)
+        assert (after.status_code, after.json()["error"]["code"]) == (404, "not_found")
 
 
 async def test_cancelling_an_offline_paid_order_says_a_refund_is_owed(stack: Stack) -> None:

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import httpx
+from temporalio.api.enums.v1 import EventType
 
 from tests.e2e.conftest import WEBHOOK_SECRET, Stack
 from tests.e2e.flows import list_item, place_order, users
@@ -62,13 +63,21 @@ async def test_a_signed_event_reaches_the_order_once(stack: Stack) -> None:
             first = await stripe.post(PATH, content=body, headers=signed(body))
             assert first.status_code == 200, first.text
             assert first.json() == {"received": True, "duplicate": False}
-            for _ in range(50):
-                if await gateway_lines(buyer, order["id"]):
-                    break
-                await asyncio.sleep(0.1)
+            deadline = asyncio.get_running_loop().time() + 10
+            while not await gateway_lines(buyer, order["id"]):
+                assert asyncio.get_running_loop().time() < deadline, "the event never arrived"
+                await asyncio.sleep(0.05)
             again = await stripe.post(PATH, content=body, headers=signed(body))
             assert again.json() == {"received": True, "duplicate": True}
-        await asyncio.sleep(0.3)
+        # A signal is in the history before the call that sent it returns: had the repeat been
+        # sent on, it would be there now. One signal, so one line, now and later.
+        history = await stack.env.client.get_workflow_handle(order["workflow_id"]).fetch_history()
+        signals = [
+            e
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+        ]
+        assert len(signals) == 1, signals
         assert await gateway_lines(buyer, order["id"]) == ["gateway:payment_intent.succeeded"]
 
 
