@@ -1,0 +1,92 @@
+"""Idempotency (API.md): one fingerprint with or without the trailing slash; ids derived from a
+key scoped to the caller and the object; "try again" answers not remembered; a repeated
+create-with-payment whose first run died before paying pays."""
+
+from typing import Any
+
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from api.idempotency import derived_id
+from db.engine import session_scope
+from db.tables import IdempotencyRecord, Listing
+from db.types import utcnow
+from tests.api.conftest import Api
+from tests.api.helpers import order_body, rows, seed_order
+from workflows.contracts import PaymentOutcome
+
+LISTING = {"listing_type": "part", "title": "Brake pads", "unit_price": "10.00"}
+
+
+async def test_the_trailing_slash_does_not_change_the_fingerprint(api: Api) -> None:
+    async with api.client("seller-1", "seller") as http:
+        first = await http.post("/api/listings/", json=LISTING, headers={"Idempotency-Key": "k"})
+        again = await http.post("/api/listings", json=LISTING, headers={"Idempotency-Key": "k"})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json() == first.json()
+    assert rows(api.settings.database_url, Listing) == 1
+
+
+async def test_payment_in_progress_is_not_remembered_under_the_key(api: Api) -> None:
+    order_id = seed_order(api.settings.database_url, "buyer-1")
+    answers = iter(["busy", "ok"])
+
+    def reply(name: str, arg: Any) -> Any:
+        if next(answers) == "busy":
+            cause = ApplicationError("A charge is in flight", type="payment_in_progress")
+            raise WorkflowUpdateFailedError(cause)
+        return PaymentOutcome(payment_id=arg.payment_id, status="failed", error_code="x")
+
+    api.engine.reply = reply
+    body = {"order_id": order_id, "payment_method": "credit_card", "card_token": "tok_visa"}
+    async with api.client("buyer-1", "buyer") as http:
+        busy = await http.post("/api/payments/", json=body, headers={"Idempotency-Key": "p"})
+        again = await http.post("/api/payments/", json=body, headers={"Idempotency-Key": "p"})
+    assert busy.status_code == 409
+    assert busy.json()["error"]["code"] == "payment_in_progress"
+    assert "Idempotent-Replayed" not in again.headers
+    assert len(api.engine.calls) == 2  # the repeat ran again instead of replaying the 409
+
+
+async def test_an_admins_confirm_key_names_a_payment_per_order(api: Api) -> None:
+    url = api.settings.database_url
+    orders = [seed_order(url, "buyer-1"), seed_order(url, "buyer-1")]
+    api.engine.reply = lambda _name, _arg: None
+    async with api.client("admin-1", "admin") as http:
+        for order_id in orders:
+            response = await http.post(
+                f"/api/orders/{order_id}/confirm/", headers={"Idempotency-Key": "same"}
+            )
+            assert response.status_code == 200, response.text
+            _expire_keys(url)  # the same key, used again after its 24 h
+    (_, _, first, first_update), (_, _, second, second_update) = api.engine.calls
+    assert first.payment_id != second.payment_id
+    assert first_update != second_update
+
+
+async def test_a_repeated_create_with_payment_pays_when_the_first_run_did_not(api: Api) -> None:
+    url = api.settings.database_url
+    # The first run admitted the order and died before handing the payment over.
+    order_id = seed_order(url, "buyer-1", order_id=derived_id("buyer-1", "create-1", "order"))
+    api.engine.reply = lambda _name, arg: PaymentOutcome(
+        payment_id=arg.payment_id, status="processing"
+    )
+    payment = {"payment_method": "credit_card", "card_token": "tok_visa"}
+    async with api.client("buyer-1", "buyer") as http:
+        response = await http.post(
+            "/api/orders/",
+            json=order_body("any-listing", payment=payment),
+            headers={"Idempotency-Key": "create-1"},
+        )
+    assert response.status_code == 201, response.text
+    assert response.json()["id"] == order_id
+    [(workflow_id, update, command, update_id)] = api.engine.calls
+    assert (workflow_id, update) == (f"order-{order_id}", "pay")
+    assert command.payment_id == derived_id("buyer-1", "create-1", f"order-payment:{order_id}")
+    assert update_id is not None
+
+
+def _expire_keys(url: str) -> None:
+    with session_scope(url) as session:
+        session.query(IdempotencyRecord).update({"expires_at": utcnow()})
