@@ -157,6 +157,9 @@ def engine_env(database_url: str, temporal_address: str, api_port: int) -> dict[
         "API_PORT": str(api_port),
         # One benchmark buyer pays for hundreds of cars a minute: not what the limit is for.
         "PAYMENT_RATE_LIMIT": "1000000",
+        # ...and holds as many unpaid orders at once as the run's concurrency.
+        "ORDER_RATE_LIMIT": "1000000",
+        "MAX_OPEN_UNPAID_ORDERS": "1000000",
     }
     return {**os.environ, **{f"ORDER_ENGINE_{key}": value for key, value in settings.items()}}
 
