@@ -168,3 +168,28 @@ async def test_served_document_is_the_one_fuzzed(stack: Stack) -> None:
 @pytest.mark.parametrize("label", OPERATIONS)
 async def test_operation(stack: Stack, world: World, label: str) -> None:
     await asyncio.to_thread(fuzz, stack.base_url, DOCUMENT, label, world)
+
+
+def test_document_speaks_the_envelope() -> None:
+    assert "HTTPValidationError" not in json.dumps(DOCUMENT)
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, item in DOCUMENT["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    assert response["content"] == error, (method, path, status)
+    metrics = DOCUMENT["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    assert set(metrics) == {"text/plain"}
+
+
+async def test_405_names_every_method_of_the_path(stack: Stack) -> None:
+    async with stack.client() as anonymous:
+        for path, item in DOCUMENT["paths"].items():
+            allowed = sorted(method.upper() for method in item)
+            other = next(m for m in ("DELETE", "PUT", "PATCH", "POST", "GET") if m not in allowed)
+            for variant in {path, path.rstrip("/") or "/"}:
+                url = variant.replace("{", "").replace("}", "")  # any id will do
+                response = await anonymous.request(other, url)
+                assert response.status_code == 405, (other, url, response.text)
+                assert response.headers["allow"] == ", ".join(allowed), (other, url)
+                assert response.json()["error"]["code"] == "method_not_allowed"
