@@ -157,6 +157,9 @@ async def test_repeats_after_lost_answers_move_money_once(each_stack: Stack) -> 
         ] * 2
         events = [e["event"] for e in cancelled[1].json()["timeline"]]
         assert (events.count("shipped"), events.count("cancelled")) == (1, 1), events
+        notes = (await buyer.get("/api/notifications/")).json()["items"]
+        kinds = [n["kind"] for n in notes if n["order_id"] == order["id"]]
+        assert (kinds.count("shipped"), kinds.count("cancelled")) == (1, 1), kinds
 
     booked = book(url, order["id"])
     assert [(b.kind, b.amount, b.status, b.idempotency_key) for b in booked] == [

@@ -13,10 +13,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import WorkflowHandle, WorkflowUpdateStage
@@ -26,12 +26,14 @@ from api import order_flow
 from config import Settings
 from db.engine import session_scope
 from db.migrate import upgrade
-from db.tables import Order, Payment, SandboxOperation
+from db.tables import Order, Payment
+from tests.e2e.flows import book
 from tests.support import ADDRESS, make_listing
 from workflows.contracts import NewOrder, PayCommand
 from workflows.order import OrderWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
+TOTAL = Decimal("1524.00")  # make_listing's price and fee
 
 
 @contextmanager
@@ -56,18 +58,6 @@ def worker_process(settings: Settings, **extra: str) -> Iterator[subprocess.Pope
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=30)
-
-
-def charges(url: str, order_id: str) -> list[SandboxOperation]:
-    with session_scope(url) as session:
-        return list(
-            session.scalars(
-                select(SandboxOperation).where(
-                    SandboxOperation.kind == "charge",
-                    SandboxOperation.idempotency_key.contains(order_id),
-                )
-            )
-        )
 
 
 async def until(condition: object, seconds: float = 30) -> None:
@@ -131,14 +121,14 @@ async def crash_during_charge(
             wait_for_stage=WorkflowUpdateStage.ACCEPTED,
         )
         if moment == "after":
-            await until(lambda: charges(url, new.order_id) != [])
+            await until(lambda: book(url, new.order_id, "charge") != [])
         else:
             # The doomed worker has started the charge (the server says so), and the sandbox
             # waits inside it: nothing is booked yet.
             started = await charge_started(handle)
             assert started.attempt == 1
             assert started.last_worker_identity.startswith(f"{doomed.pid}@")
-            assert charges(url, new.order_id) == []
+            assert book(url, new.order_id, "charge") == []
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=10)
     with worker_process(settings):
@@ -155,12 +145,12 @@ async def test_kill_after_the_charge_was_booked(
     dev_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     order_id, url = await crash_during_charge(dev_env, tmp_path, "after")
-    booked = charges(url, order_id)
+    booked = book(url, order_id, "charge")
     # One charge; the second worker's call found it by its idempotency key.
-    assert [(c.status, c.calls) for c in booked] == [("succeeded", 2)]
+    assert [(c.amount, c.status, c.calls) for c in booked] == [(TOTAL, "succeeded", 2)]
 
 
 async def test_kill_before_the_charge(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
     order_id, url = await crash_during_charge(dev_env, tmp_path, "before")
-    booked = charges(url, order_id)
-    assert [(c.status, c.calls) for c in booked] == [("succeeded", 1)]
+    booked = book(url, order_id, "charge")
+    assert [(c.amount, c.status, c.calls) for c in booked] == [(TOTAL, "succeeded", 1)]
