@@ -4,13 +4,28 @@ cannot hold is 422 at once and leaves the order cancellable; a total that cannot
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
+
+import httpx
 
 from db.engine import session_scope
 from db.tables import Listing, Order
 from tests.e2e.conftest import RateClock, Stack
 from tests.e2e.flows import ADDRESS, list_item, place_order, users
+
+
+@asynccontextmanager
+async def _parties(stack: Stack) -> AsyncIterator[tuple[str, httpx.AsyncClient, httpx.AsyncClient]]:
+    """A new seller and buyer, each with a client: (buyer id, seller, buyer)."""
+    seller_id, buyer_id = users()
+    async with (
+        stack.client(seller_id, "seller") as seller,
+        stack.client(buyer_id, "buyer") as buyer,
+    ):
+        yield buyer_id, seller, buyer
 
 
 def _stock(stack: Stack, listing_id: str) -> int:
@@ -30,11 +45,7 @@ async def test_the_sixth_unpaid_order_of_a_buyer_is_429_even_when_ten_race(
 ) -> None:
     stack = each_stack
     limit = stack.settings.max_open_unpaid_orders
-    seller_id, buyer_id = users()
-    async with (
-        stack.client(seller_id, "seller") as seller,
-        stack.client(buyer_id, "buyer") as buyer,
-    ):
+    async with _parties(stack) as (buyer_id, seller, buyer):
         listing = await list_item(seller, quantity=20)
         body = {"listing_id": listing["id"], "shipping_address": ADDRESS}
         answers = await asyncio.gather(*(buyer.post("/api/orders/", json=body) for _ in range(10)))
@@ -52,11 +63,7 @@ async def test_a_token_the_gateway_cannot_store_is_422_and_the_order_stays_cance
     each_stack: Stack,
 ) -> None:
     stack = each_stack
-    seller_id, buyer_id = users()
-    async with (
-        stack.client(seller_id, "seller") as seller,
-        stack.client(buyer_id, "buyer") as buyer,
-    ):
+    async with _parties(stack) as (_, seller, buyer):
         listing = await list_item(seller, quantity=1)
         order = await place_order(buyer, listing["id"])
         started = time.monotonic()
@@ -82,11 +89,7 @@ async def test_an_order_whose_total_cannot_fit_is_422_and_lists_still_work(
     each_stack: Stack,
 ) -> None:
     stack = each_stack
-    seller_id, buyer_id = users()
-    async with (
-        stack.client(seller_id, "seller") as seller,
-        stack.client(buyer_id, "buyer") as buyer,
-    ):
+    async with _parties(stack) as (buyer_id, seller, buyer):
         listing = await list_item(seller, quantity=5, price="99999999.99", fee="0.00")
         body = {"listing_id": listing["id"], "shipping_address": ADDRESS, "quantity": 2}
         response = await buyer.post("/api/orders/", json=body)
@@ -99,7 +102,7 @@ async def test_an_order_whose_total_cannot_fit_is_422_and_lists_still_work(
     assert _stock(stack, listing["id"]) == 4
 
 
-async def _until_status(client: Any, order_id: str, status: str) -> dict[str, Any]:
+async def _until_status(client: httpx.AsyncClient, order_id: str, status: str) -> dict[str, Any]:
     deadline = time.monotonic() + 10
     while True:
         detail: dict[str, Any] = (await client.get(f"/api/orders/{order_id}/")).json()
