@@ -81,6 +81,7 @@ def order_input(
             delivery=settings.delivery_timeout,
             bank_transfer=settings.bank_transfer_timeout,
             gateway_call=settings.gateway_timeout,
+            charge_lookup_window=settings.charge_lookup_window,
         ),
         gateway=settings.payment_gateway,
     )

@@ -33,6 +33,7 @@ async def test_unpaid_transfer_is_cancelled_after_the_bank_transfer_timeout(
     assert order.cancelled_at is not None
     # API.md: until the end (23:59:59 UTC) of the due date shown to the buyer, not a second less.
     (payment,) = payments_of(shop.url, purchase.order_id)
+    assert payment.instructions is not None
     due_date = date.fromisoformat(payment.instructions["due_date"])
     end_of_due_date = datetime.combine(due_date, time(23, 59, 59), UTC)
     assert end_of_due_date <= order.cancelled_at < end_of_due_date + timedelta(minutes=1)
