@@ -4,7 +4,8 @@ from tests.e2e.conftest import Stack
 from tests.e2e.flows import charged_and_refunded, list_item, pay, place_order, users
 
 
-async def test_cancel_paid_order_refunds_once_and_restocks(stack: Stack) -> None:
+async def test_cancel_paid_order_refunds_once_and_restocks(each_stack: Stack) -> None:
+    stack = each_stack
     seller_id, buyer_id = users()
     async with (
         stack.client(seller_id, "seller") as seller,

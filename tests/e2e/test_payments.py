@@ -148,7 +148,8 @@ async def test_card_numbers_are_refused(stack: Stack) -> None:
         assert (await buyer.get(f"/api/orders/{order['id']}/")).json()["payment"] is None
 
 
-async def test_twenty_concurrent_retries_charge_once(stack: Stack) -> None:
+async def test_twenty_concurrent_retries_charge_once(each_stack: Stack) -> None:
+    stack = each_stack
     seller_id, buyer_id = users()
     async with (
         stack.client(seller_id, "seller") as seller,
@@ -169,3 +170,9 @@ async def test_twenty_concurrent_retries_charge_once(stack: Stack) -> None:
         assert set(codes) <= {200, 409, 429}
         assert (await buyer.get(f"/api/orders/{order['id']}/")).json()["status"] == "confirmed"
         assert charges_for(stack, failed["id"]) == 1
+        # The whole book: the declined first attempt and one charge of the total, nothing else.
+        booked = book(stack.settings.database_url, order["id"])
+        assert [(b.kind, b.amount, b.status, b.calls) for b in booked] == [
+            ("charge", Decimal("1524.00"), "declined", 1),
+            ("charge", Decimal("1524.00"), "succeeded", 1),
+        ]
