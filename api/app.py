@@ -17,6 +17,7 @@ from api.routes import (
     notifications,
     order_steps,
     orders,
+    payment_resolution,
     payments,
     webhooks,
 )
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         orders,
         order_steps,
         payments,
+        payment_resolution,
         invoices,
         notifications,
         webhooks,

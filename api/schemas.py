@@ -196,6 +196,14 @@ class CancelRequest(Request):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class PaymentResolve(Request):
+    """An admin's word on a charge whose outcome the gateway could not tell."""
+
+    outcome: Literal["succeeded", "failed"]
+    transaction_id: str | None = Field(default=None, min_length=1, max_length=255)
+    note: str = Field(min_length=1, max_length=2000)
+
+
 class TimelineEntry(BaseModel):
     at: datetime
     event: str

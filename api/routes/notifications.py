@@ -11,6 +11,7 @@ from api.routing import SlashRouter
 from api.schemas import NotificationOut, Page
 from db.tables import Notification
 from db.types import utcnow
+from services.notifications import ADMINS
 from services.pagination import page
 
 router = SlashRouter(tags=["notifications"])
@@ -21,7 +22,9 @@ async def list_notifications(
     me: PrincipalDep, settings: SettingsDep, limit: Limit = 50, cursor: Cursor = None
 ) -> dict[str, object]:
     def read(session: Session) -> dict[str, object]:
-        query = select(Notification).where(Notification.user_id == me.user_id)
+        # Admins also read the admins' inbox (ops alerts: unknown charges, refused refunds).
+        inboxes = [me.user_id, ADMINS] if me.is_admin else [me.user_id]
+        query = select(Notification).where(Notification.user_id.in_(inboxes))
         rows, next_cursor = page(
             session, query, Notification.created_at, Notification.id, limit, cursor
         )
@@ -39,7 +42,10 @@ async def mark_read(
 ) -> NotificationOut:
     def write(session: Session) -> NotificationOut | None:
         note = session.get(Notification, notification_id)
-        if note is None or note.user_id != me.user_id:
+        mine = note is not None and (
+            note.user_id == me.user_id or (me.is_admin and note.user_id == ADMINS)
+        )
+        if note is None or not mine:
             return None
         note.read_at = note.read_at or utcnow()
         return NotificationOut.model_validate(note, from_attributes=True)

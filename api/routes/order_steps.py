@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from fastapi import Response
+from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
 from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep
@@ -12,7 +14,13 @@ from api.schemas import CancelRequest, OrderDetail, ShipRequest
 from api.workflow_calls import call_workflow
 from config import Settings
 from services.order_queries import Viewer
-from workflows.contracts import CancelCommand, DeliverCommand, OfflinePaymentCommand, ShipCommand
+from workflows.contracts import (
+    CANCEL_REQUESTED,
+    CancelCommand,
+    DeliverCommand,
+    OfflinePaymentCommand,
+    ShipCommand,
+)
 from workflows.order import OrderWorkflow
 
 router = SlashRouter(tags=["orders"])
@@ -103,7 +111,11 @@ async def deliver(
     )
 
 
-@router.post("/api/orders/{order_id}/cancel/", response_model=OrderDetail)
+@router.post(
+    "/api/orders/{order_id}/cancel/",
+    response_model=OrderDetail,
+    responses={202: {"model": OrderDetail, "description": "A charge in flight ends first"}},
+)
 async def cancel(
     order_id: str,
     body: CancelRequest,
@@ -111,17 +123,17 @@ async def cancel(
     settings: SettingsDep,
     client: ClientDep,
     keyed: KeyedDep,
-) -> OrderDetail:
+) -> Response:
     viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, order_id)
     # The most powerful of the caller's parts in this order decides how late they may cancel.
     role = "admin" if me.is_admin else "buyer" if order.buyer_id == me.user_id else "seller"
-    return await _step(
-        order,
-        viewer,
-        settings,
-        client,
-        OrderWorkflow.cancel,
-        CancelCommand(reason=body.reason, actor=me.user_id, role=role),
-        keyed.update_id("cancel"),
+    handle = client.get_workflow_handle(order.workflow_id)
+    command = CancelCommand(reason=body.reason, actor=me.user_id, role=role)
+    answer = await call_workflow(
+        handle.execute_update(OrderWorkflow.cancel, command, id=keyed.update_id("cancel"))
     )
+    # CANCEL_REQUESTED: a charge is in flight; the workflow cancels (and refunds) after it.
+    status = 202 if answer == CANCEL_REQUESTED else 200
+    detail = await load_detail(settings, viewer, order.id)
+    return JSONResponse(detail.model_dump(mode="json"), status_code=status)

@@ -19,7 +19,15 @@ from workflows.contracts import GatewayEvent
 from workflows.order import OrderWorkflow
 
 router = APIRouter(tags=["webhooks"])
-HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded")
+HANDLED = (
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "charge.refunded",
+    # A refund Stripe took as `pending` is settled by these (succeeded or failed).
+    "refund.updated",
+    "charge.refund.updated",
+    "charge.dispute.created",
+)
 # Stripe's own default: a signature older than this is refused (replay protection).
 TOLERANCE_SECONDS = 300
 
@@ -65,8 +73,15 @@ async def _forward(client: ClientDep, url: str, event: Any) -> None:
     signal = GatewayEvent(
         event_id=event.id,
         type=event.type,
-        object_id=str(intent_id or subject.get("id") or ""),
+        object_id=str(
+            subject.get("id")
+            if subject.get("object") in ("refund", "dispute")
+            else intent_id or subject.get("id") or ""
+        ),
         at=datetime.fromtimestamp(event.created, UTC),
+        status=subject.get("status"),
+        # What the admins read: a dispute's reason, a refund's failure reason.
+        detail=subject.get("reason") or subject.get("failure_reason"),
     )
     try:
         await client.get_workflow_handle(f"order-{order_id}").signal(

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -68,8 +69,11 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @asynccontextmanager
-async def running_stack(dev_env: WorkflowEnvironment, database_url: str) -> AsyncIterator[Stack]:
-    """A worker and the API on `database_url` (migrated here), with a task queue of their own."""
+async def running_stack(
+    dev_env: WorkflowEnvironment, database_url: str, **overrides: Any
+) -> AsyncIterator[Stack]:
+    """A worker and the API on `database_url` (migrated here), with a task queue of their own;
+    `overrides` are settings (fault injection, a gateway, short windows)."""
     port = free_port()
     settings = Settings(
         database_url=database_url,
@@ -78,6 +82,7 @@ async def running_stack(dev_env: WorkflowEnvironment, database_url: str) -> Asyn
         jwt_secret=SECRET,
         stripe_webhook_secret=WEBHOOK_SECRET,
         api_port=port,
+        **overrides,
     )
     upgrade(settings.database_url)
     server = uvicorn.Server(
