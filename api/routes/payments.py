@@ -103,7 +103,14 @@ async def retry_payment(
     order = await load_detail(settings, viewer, payment.order_id)
     if order.buyer_id != me.user_id:
         raise ApiError(403, "forbidden", "Only the order's buyer pays it")
-    if payment.status != "failed" or order.status != "pending":
+    if order.payment is None or order.payment.id != payment.id:
+        # An older attempt of this order, superseded by a newer payment: that one is retried.
+        raise ApiError(409, "invalid_transition", "Only the order's current payment can be retried")
+    # A keyed repeat whose first answer was lost finds the payment moved on by its own first
+    # run: the workflow knows the update id and answers with the first outcome (it refuses
+    # anything else), so only the states a first run leads to are let through to it.
+    repeat = keyed.key is not None and payment.status in ("processing", "completed")
+    if not repeat and (payment.status != "failed" or order.status != "pending"):
         raise ApiError(
             409, "invalid_transition", "Only a failed payment of a pending order can be retried"
         )

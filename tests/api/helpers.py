@@ -1,10 +1,11 @@
 """Rows the route tests start from, written straight to the database (no engine needed)."""
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from db.engine import session_scope
-from db.tables import Listing, Order
+from db.tables import Listing, Order, Payment
 from db.types import utcnow
 from services.admission import admit_order
 from tests.support import ADDRESS, make_listing
@@ -47,3 +48,26 @@ def orders_of(url: str, buyer: str) -> int:
 
 def order_body(listing_id: str, **extra: Any) -> dict[str, Any]:
     return {"listing_id": listing_id, "shipping_address": ADDRESS_JSON, **extra}
+
+
+def add_payment(url: str, order_id: str, payment_id: str, status: str) -> None:
+    """A card payment in `status`, made the order's current payment."""
+    with session_scope(url) as session:
+        session.add(
+            Payment(
+                id=payment_id,
+                order_id=order_id,
+                payment_method="credit_card",
+                amount=Decimal("1524.00"),
+                currency="USD",
+                status=status,
+                gateway="sandbox",
+                attempts=1,
+                refunded_amount=Decimal("0"),
+                error_code="card_declined" if status == "failed" else None,
+                created_at=utcnow(),
+            )
+        )
+        order = session.get(Order, order_id)
+        assert order is not None
+        order.payment_id = payment_id

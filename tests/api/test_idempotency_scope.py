@@ -12,7 +12,7 @@ from db.engine import session_scope
 from db.tables import IdempotencyRecord, Listing
 from db.types import utcnow
 from tests.api.conftest import Api
-from tests.api.helpers import order_body, rows, seed_order
+from tests.api.helpers import add_payment, order_body, rows, seed_order
 from workflows.contracts import PaymentOutcome
 
 LISTING = {"listing_type": "part", "title": "Brake pads", "unit_price": "10.00"}
@@ -90,3 +90,26 @@ async def test_a_repeated_create_with_payment_pays_when_the_first_run_did_not(ap
 def _expire_keys(url: str) -> None:
     with session_scope(url) as session:
         session.query(IdempotencyRecord).update({"expires_at": utcnow()})
+
+
+async def test_a_keyed_retry_repeated_after_a_lost_answer_asks_the_workflow(api: Api) -> None:
+    url = api.settings.database_url
+    order_id = seed_order(url, "buyer-1")
+    add_payment(url, order_id, "pay-1", "completed")  # the first run of the retry charged
+    api.engine.reply = lambda _name, arg: PaymentOutcome(
+        payment_id=arg.payment_id, status="completed"
+    )
+    retry = {"card_token": "tok_visa"}
+    async with api.client("buyer-1", "buyer") as http:
+        keyed = await http.post(
+            "/api/payments/pay-1/retry/", json=retry, headers={"Idempotency-Key": "r"}
+        )
+        unkeyed = await http.post("/api/payments/pay-1/retry/", json=retry)
+    assert (keyed.status_code, keyed.json()["status"]) == (200, "completed")
+    # The workflow dedups by the update id; without a key there is none, so the route refuses.
+    [(_, update, _, update_id)] = api.engine.calls
+    assert (update, update_id) == (
+        "pay",
+        f"retry:pay-1-{derived_id('buyer-1', 'r', 'retry:pay-1')}",
+    )
+    assert unkeyed.status_code == 409

@@ -6,10 +6,9 @@ import base64
 
 import pytest
 
-from db.engine import session_scope
 from db.tables import Listing, Payment
 from tests.api.conftest import Api
-from tests.api.helpers import ADDRESS_JSON, order_body, rows, seed_order
+from tests.api.helpers import ADDRESS_JSON, add_payment, order_body, rows, seed_order
 
 LISTING = {"listing_type": "part", "title": "Brake pads"}
 
@@ -109,8 +108,7 @@ async def test_a_payment_the_engine_cannot_take_is_refused_before_it_starts(
 async def test_a_retry_by_bank_transfer_is_refused_with_a_clear_code(api: Api) -> None:
     url = api.settings.database_url
     order_id = seed_order(url, "payer")
-    with session_scope(url) as session:
-        session.add(_failed_payment(order_id))
+    add_payment(url, order_id, "pay-1", "failed")
     async with api.client("payer", "buyer") as http:
         response = await http.post(
             "/api/payments/pay-1/retry/", json={"payment_method": "bank_transfer"}
@@ -122,18 +120,13 @@ async def test_a_retry_by_bank_transfer_is_refused_with_a_clear_code(api: Api) -
     assert api.engine.calls == []
 
 
-def _failed_payment(order_id: str) -> Payment:
-    from decimal import Decimal
-
-    return Payment(
-        id="pay-1",
-        order_id=order_id,
-        payment_method="credit_card",
-        amount=Decimal("1524.00"),
-        currency="USD",
-        status="failed",
-        gateway="sandbox",
-        attempts=1,
-        refunded_amount=Decimal("0"),
-        error_code="card_declined",
-    )
+async def test_only_the_orders_current_payment_can_be_retried(api: Api) -> None:
+    url = api.settings.database_url
+    order_id = seed_order(url, "payer")
+    add_payment(url, order_id, "pay-old", "failed")
+    add_payment(url, order_id, "pay-new", "failed")  # the buyer paid again meanwhile
+    async with api.client("payer", "buyer") as http:
+        response = await http.post("/api/payments/pay-old/retry/", json={"card_token": "tok_visa"})
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "invalid_transition"
+    assert api.engine.calls == []
