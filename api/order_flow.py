@@ -24,6 +24,8 @@ from workflows.order import OrderWorkflow
 # Creation normally answers in milliseconds; this bound only keeps a request from hanging when
 # no worker is polling. The workflow goes on and the order appears once a worker runs it.
 ADMISSION_WAIT = 10.0
+# A payment inside the create call gets the rest of the request's 30 s.
+PAY_AFTER_ADMISSION_WAIT = 15.0
 
 _REFUSALS = {
     "out_of_stock": (409, "out_of_stock", "The listing has no stock left for this quantity"),
@@ -128,7 +130,7 @@ async def pay(
         )
         return await update.result()
 
-    created = {"payment_id": command.payment_id, "workflow_id": workflow_id}
+    created = _created(workflow_id, command)
     try:
         return await asyncio.wait_for(
             call_workflow(charge(), created), settings.payment_answer_wait.total_seconds()
@@ -143,8 +145,10 @@ async def submit_payment(
     workflow_id: str,
     command: PayCommand,
     update_id: str | None = None,
+    wait: float | None = None,
 ) -> PaymentOutcome | None:
-    """A card is charged now; a bank transfer waits for the buyer's wire and an admin's confirm."""
+    """A card is charged now; a bank transfer waits for the buyer's wire and an admin's confirm.
+    `wait`: what is left of the request's time for the engine (default: all of it)."""
     if command.payment_method != "bank_transfer":
         return await pay(client, settings, workflow_id, command, update_id)
     handle = client.get_workflow_handle(workflow_id)
@@ -153,5 +157,12 @@ async def submit_payment(
     )
     return await call_workflow(
         handle.execute_update(OrderWorkflow.request_bank_transfer, transfer, id=update_id),
-        created={"payment_id": command.payment_id, "workflow_id": workflow_id},
+        created=_created(workflow_id, command),
+        wait=wait,
     )
+
+
+def _created(workflow_id: str, command: PayCommand) -> dict[str, str]:
+    """What a 503 names: the order exists, and its payment may."""
+    order_id = workflow_id.removeprefix("order-")
+    return {"order_id": order_id, "payment_id": command.payment_id, "workflow_id": workflow_id}

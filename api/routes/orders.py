@@ -14,7 +14,12 @@ from api.deps import (
     require_role,
 )
 from api.errors import ApiError, not_found
-from api.order_flow import check_payment_request, start_order, submit_payment
+from api.order_flow import (
+    PAY_AFTER_ADMISSION_WAIT,
+    check_payment_request,
+    start_order,
+    submit_payment,
+)
 from api.order_limits import (
     check_open_orders,
     check_quantity,
@@ -116,6 +121,7 @@ async def _pay_new_order(
             actor=me.user_id,
         ),
         update_id=keyed.update_id(f"order-payment:{order_id}"),
+        wait=PAY_AFTER_ADMISSION_WAIT,
     )
     return await load_detail(settings, Viewer(me.user_id, me.is_admin), order_id)
 

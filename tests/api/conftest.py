@@ -14,6 +14,7 @@ from api.auth import issue_token
 from config import Settings
 
 SECRET = "api-tests-secret-0123456789abcdef0123"
+HANG = object()  # a reply that makes the fake engine never answer
 
 
 class FakeHandle:
@@ -43,10 +44,10 @@ class FakeEngine:
     async def answer(self, workflow_id: str, update: Any, arg: Any, update_id: str | None) -> Any:
         name = getattr(update, "__name__", str(update))
         self.calls.append((workflow_id, name, arg, update_id))
-        if self.reply is None:
+        answer = HANG if self.reply is None else self.reply(name, arg)
+        if answer is HANG:
             await asyncio.Event().wait()  # an engine that never answers
-        assert self.reply is not None
-        return self.reply(name, arg)
+        return answer
 
     def get_workflow_handle(self, workflow_id: str) -> FakeHandle:
         return FakeHandle(self, workflow_id)

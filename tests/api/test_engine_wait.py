@@ -6,9 +6,10 @@ import time
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
-from tests.api.conftest import Api
+from tests.api.conftest import HANG, Api
 from tests.api.helpers import order_body, seed_order
 from tests.support import make_listing
+from workflows.contracts import Admission
 
 WAIT = 0.3
 
@@ -18,6 +19,7 @@ def short_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     """The production bounds are 10 s (creation) and 25 s (the rest); the logic is the same."""
     monkeypatch.setattr("api.order_flow.ADMISSION_WAIT", WAIT)
     monkeypatch.setattr("api.workflow_calls.ENGINE_WAIT", WAIT)
+    monkeypatch.setattr("api.routes.orders.PAY_AFTER_ADMISSION_WAIT", WAIT)
 
 
 async def test_a_create_the_engine_never_answers_is_503_naming_the_order(api: Api) -> None:
@@ -30,6 +32,21 @@ async def test_a_create_the_engine_never_answers_is_503_naming_the_order(api: Ap
     error = response.json()["error"]
     assert error["code"] == "engine_unavailable"
     assert api.engine.calls[0][0] == f"order-{error['details']['order_id']}"
+
+
+async def test_a_create_with_payment_whose_payment_hangs_is_503_naming_both(api: Api) -> None:
+    listing_id = make_listing(api.settings.database_url)
+    admitted = Admission(accepted=True, order_number="ORD-2026-000001")
+    api.engine.reply = lambda name, _arg: admitted if name == "admitted" else HANG
+    body = order_body(listing_id, payment={"payment_method": "bank_transfer"})
+    started = time.monotonic()
+    async with api.client("buyer-1", "buyer") as http:
+        response = await http.post("/api/orders/", json=body)
+    assert time.monotonic() - started < 5
+    assert response.status_code == 503
+    details = response.json()["error"]["details"]
+    assert details["order_id"] and details["payment_id"]
+    assert [call[1] for call in api.engine.calls] == ["admitted", "request_bank_transfer"]
 
 
 @pytest.mark.parametrize(
