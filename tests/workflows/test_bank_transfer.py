@@ -37,7 +37,10 @@ async def test_unpaid_transfer_is_cancelled_after_the_bank_transfer_timeout(
     due_date = date.fromisoformat(payment.instructions["due_date"])
     end_of_due_date = datetime.combine(due_date, time(23, 59, 59), UTC)
     assert end_of_due_date <= order.cancelled_at < end_of_due_date + timedelta(minutes=1)
-    assert due_date == (order.created_at + shop.settings.bank_transfer_timeout).date()
+    # Counted from the moment the transfer was asked for (when the invoice went out).
+    sent_at = invoice_of(shop.url, purchase.order_id).sent_at
+    assert sent_at is not None
+    assert due_date == (sent_at + shop.settings.bank_transfer_timeout).date()
     assert invoice_of(shop.url, purchase.order_id).status == "cancelled"
     assert [p.status for p in payments_of(shop.url, purchase.order_id)] == ["cancelled"]
 

@@ -10,15 +10,22 @@ ones stand for orders still running, so both the patched and the unpatched branc
 import json
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support import make_listing
+from tests.workflows.faults import activity_started, start_paying
 from tests.workflows.shop import BUYER, Purchase, Shop, open_shop
-from workflows.contracts import BankTransferCommand, GatewayEvent, OfflinePaymentCommand
+from workflows.contracts import (
+    CANCEL_REQUESTED,
+    BankTransferCommand,
+    GatewayEvent,
+    OfflinePaymentCommand,
+    ResolveCommand,
+)
 from workflows.order import OrderWorkflow
 
 HISTORIES = Path(__file__).parents[1] / "histories"
@@ -113,3 +120,38 @@ async def test_record_unknown_outcome_and_webhook(
         )
         await purchase.cancel(role="admin")
         await record(purchase, "unknown_outcome_webhook", "cancelled")
+
+
+async def test_record_cancel_during_charge(time_env: WorkflowEnvironment, sqlite_url: str) -> None:
+    async with open_shop(
+        time_env, sqlite_url, sandbox_delay_before_charge=timedelta(seconds=2)
+    ) as shop:
+        purchase = await shop.start(make_listing(shop.url))
+        paying = await start_paying(purchase)
+        await activity_started(purchase.handle, "charge")
+        assert await purchase.cancel(role="buyer") == CANCEL_REQUESTED
+        assert (await paying.result()).status == "completed"
+        await record(purchase, "cancel_during_charge", "cancelled")
+
+
+async def test_record_unknown_resolved(time_env: WorkflowEnvironment, sqlite_url: str) -> None:
+    async with open_shop(
+        time_env,
+        sqlite_url,
+        sandbox_lost_answers=1,
+        sandbox_pending_lookups=10**6,
+        charge_lookup_window=timedelta(hours=1),
+        payment_timeout=timedelta(days=2),
+    ) as shop:
+        purchase = await shop.start(make_listing(shop.url))
+        paying = await start_paying(purchase, payment_id="pay-unknown")
+        await time_env.sleep(timedelta(hours=2))
+        await purchase.handle.execute_update(
+            OrderWorkflow.resolve_payment,
+            ResolveCommand(
+                payment_id="pay-unknown", outcome="failed", note="never arrived", actor="admin-1"
+            ),
+        )
+        assert (await paying.result()).status == "failed"
+        await purchase.cancel(role="buyer")
+        await record(purchase, "unknown_resolved_failed", "cancelled")
