@@ -6,7 +6,8 @@ request with a known Idempotency-Key (a 500 included: Stripe saves it for the ke
 refuses a key reused with other parameters. `tok_processingError` creates the intent and then
 answers 500, the case where a resend under a new key would charge twice. Switches for the rest:
 `reject_key` (401 for every call), `conflicts` (409 lock_timeout for the next N calls),
-`refund_status` (`pending` leaves refunds for `settle_refund`).
+`refund_status` (`pending` leaves refunds for `settle_refund`), `refund_errors` (the next N
+refunds are made, then answered with a 500).
 """
 
 import hashlib
@@ -44,6 +45,7 @@ class FakeStripe:
         self.reject_key = False
         self.conflicts = 0
         self.refund_status = "succeeded"
+        self.refund_errors = 0
         self.app = Starlette(
             routes=[
                 Route("/v1/payment_intents", self.create_intent, methods=["POST"]),
@@ -196,6 +198,10 @@ class FakeStripe:
             "status": self.refund_status,
         }
         self.refunds[refund["id"]] = refund
+        if self.refund_errors > 0:
+            self.refund_errors -= 1
+            # Refunded, then failed to answer: the key replays this 500 from now on.
+            return 500, {"error": {"type": "api_error", "message": "An unknown error occurred"}}
         return 200, refund
 
     async def list_refunds(self, request: Request) -> JSONResponse:

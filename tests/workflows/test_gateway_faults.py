@@ -5,16 +5,17 @@ server answering like Stripe). Money is read from the gateway's book, not only f
 """
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
 from tests.fake_stripe import running_fake_stripe
 from tests.support import make_listing
 from tests.workflows.faults import activity_started, admin_alerts, payment_statuses, start_paying
 from tests.workflows.shop import (
+    Shop,
     gateway_book,
     listing_row,
     open_shop,
@@ -22,7 +23,7 @@ from tests.workflows.shop import (
     the_order,
     timeline,
 )
-from workflows.contracts import CANCEL_REQUESTED, CancelCommand, ResolveCommand
+from workflows.contracts import CANCEL_REQUESTED, CancelCommand, GatewayEvent, ResolveCommand
 from workflows.order import OrderWorkflow
 
 HOUR = timedelta(hours=1)
@@ -314,3 +315,50 @@ async def test_a_failed_stripe_refund_alerts_the_admins_and_leaves_the_payment(
             assert payment.status == "completed"
             [alert] = admin_alerts(shop.url, purchase.order_id)
             assert alert.title == "A refund failed"
+
+
+async def test_a_stripe_500_on_a_refund_is_looked_up_and_refunds_once(
+    time_env: WorkflowEnvironment, sqlite_url: str
+) -> None:
+    with running_fake_stripe() as (stripe, url):
+        async with open_shop(
+            time_env,
+            sqlite_url,
+            payment_gateway="stripe",
+            stripe_api_key="sk_test_fake",
+            stripe_api_base=url,
+        ) as shop:
+            purchase = await shop.start(make_listing(shop.url))
+            assert (await purchase.pay("tok_visa")).status == "completed"
+            stripe.refund_errors = 1
+            cancelling = await purchase.handle.start_update(
+                OrderWorkflow.cancel,
+                CancelCommand(reason="changed_mind", actor="buyer-1", role="buyer"),
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            )
+            await time_env.sleep(timedelta(minutes=5))  # the lookup's backoff, skipped
+            assert await cancelling.result() == "cancelled"
+            [refund] = stripe.refunds.values()
+            assert refund["amount"] == 152400
+            [payment] = payments_of(shop.url, purchase.order_id)
+            assert (payment.status, payment.refunded_amount) == ("refunded", payment.amount)
+
+
+async def test_a_dispute_is_on_the_timeline_and_before_the_admins(shop: Shop) -> None:
+    purchase = await shop.start(make_listing(shop.url))
+    assert (await purchase.pay("tok_visa")).status == "completed"
+    dispute = GatewayEvent(
+        event_id="evt_dispute_1",
+        type="charge.dispute.created",
+        object_id="dp_1",
+        at=datetime.now(UTC),
+        status="needs_response",
+        detail="fraudulent",
+    )
+    await purchase.handle.signal(OrderWorkflow.gateway_event, dispute)
+    await purchase.handle.signal(OrderWorkflow.gateway_event, dispute)  # Stripe resends
+    await purchase.cancel(role="admin")
+    events = [e.event for e in timeline(shop.url, purchase.order_id)]
+    assert events.count("gateway:charge.dispute.created") == 1
+    [alert] = admin_alerts(shop.url, purchase.order_id)
+    assert alert.title == "A payment is disputed" and "fraudulent" in alert.body
