@@ -1,4 +1,5 @@
-"""Schemathesis over every operation of /openapi.json, against the whole stack over TCP.
+"""Schemathesis over every operation of /openapi.json, against the whole stack over TCP (on
+PostgreSQL where one is reachable).
 
 Each operation gets positive and negative requests, as a buyer, a seller, an admin and a user with
 both trading roles, half of them aimed at real objects (a listing, an order with a declined payment,
@@ -9,6 +10,7 @@ Bounded: MAX_EXAMPLES requests per operation, no shrinking.
 
 import asyncio
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +33,8 @@ from config import Settings
 from tests.e2e.conftest import Stack
 from tests.e2e.flows import list_item, pay, place_order, users
 
-MAX_EXAMPLES = 75
+# A deeper hunt: ORDER_ENGINE_FUZZ_EXAMPLES=500 pytest tests/e2e/test_fuzz.py
+MAX_EXAMPLES = int(os.environ.get("ORDER_ENGINE_FUZZ_EXAMPLES", "75"))
 # API.md: every request answers within 30 s.
 ANSWER_WITHIN = 30
 
@@ -48,13 +51,24 @@ class World:
 
 
 @pytest.fixture
-async def world(stack: Stack) -> World:
+def target(request: pytest.FixtureRequest) -> Stack:
+    """PostgreSQL, the production database and the stricter one (column lengths, NUL); SQLite
+    where none is reachable (CI always has one)."""
+    try:
+        built: Stack = request.getfixturevalue("pg_stack")
+    except pytest.skip.Exception:
+        built = request.getfixturevalue("stack")
+    return built
+
+
+@pytest.fixture
+async def world(target: Stack) -> World:
     """Fresh objects for each operation: a pending order whose card was declined, so that every
     step (pay, retry, cancel, edit, ...) still has something to do."""
     seller_id, buyer_id = users()
     async with (
-        stack.client(seller_id, "seller") as seller,
-        stack.client(buyer_id, "buyer") as buyer,
+        target.client(seller_id, "seller") as seller,
+        target.client(buyer_id, "buyer") as buyer,
     ):
         listing = await list_item(seller, quantity=1000)
         order = await place_order(buyer, listing["id"])
@@ -69,10 +83,10 @@ async def world(stack: Stack) -> World:
     if notes:
         ids["notification_id"] = notes[0]["id"]
     tokens = [
-        stack.token(buyer_id, "buyer"),
-        stack.token(seller_id, "seller"),
-        stack.token(f"admin-{buyer_id}", "admin"),
-        stack.token(f"trader-{buyer_id}", "buyer", "seller"),
+        target.token(buyer_id, "buyer"),
+        target.token(seller_id, "seller"),
+        target.token(f"admin-{buyer_id}", "admin"),
+        target.token(f"trader-{buyer_id}", "buyer", "seller"),
     ]
     return World(tokens, ids)
 
@@ -166,8 +180,8 @@ async def test_served_document_is_the_one_fuzzed(stack: Stack) -> None:
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
-async def test_operation(stack: Stack, world: World, label: str) -> None:
-    await asyncio.to_thread(fuzz, stack.base_url, DOCUMENT, label, world)
+async def test_operation(target: Stack, world: World, label: str) -> None:
+    await asyncio.to_thread(fuzz, target.base_url, DOCUMENT, label, world)
 
 
 def test_document_speaks_the_envelope() -> None:
