@@ -22,10 +22,10 @@ async def resolve_payment(
     client: ClientDep,
     keyed: KeyedDep,
 ) -> PaymentOut:
-    viewer = Viewer(me.user_id, me.is_admin)
-    payment = await load_payment(settings, viewer, payment_id)
     if not me.is_admin:
         raise ApiError(403, "forbidden", "Only an admin resolves a payment")
+    viewer = Viewer(me.user_id, me.is_admin)
+    payment = await load_payment(settings, viewer, payment_id)
     order = await load_detail(settings, viewer, payment.order_id)
     command = ResolveCommand(
         payment_id=payment_id,
