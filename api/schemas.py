@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -42,13 +43,21 @@ def _parse_money(value: Any) -> Decimal:
     return amount
 
 
+# What /openapi.json says of money (API.md: a decimal string, never a number).
+_MONEY_IN = r"[0-9]{1,8}(\.[0-9]{1,2})?"
+_MONEY_OUT = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["1499.00"]}
 Money = Annotated[
     Decimal,
     BeforeValidator(_parse_money),
     PlainSerializer(lambda amount: f"{quantize(amount):.2f}", return_type=str),
+    WithJsonSchema({"type": "string", "pattern": f"^-?{_MONEY_IN}$"}, mode="validation"),
+    WithJsonSchema(_MONEY_OUT, mode="serialization"),
 ]
-PositiveMoney = Annotated[Money, Field(gt=0, le=MAX_AMOUNT)]
-NonNegativeMoney = Annotated[Money, Field(ge=0, le=MAX_AMOUNT)]
+_UNSIGNED = WithJsonSchema(
+    {"type": "string", "pattern": f"^{_MONEY_IN}$", "examples": ["1499.00"]}, mode="validation"
+)
+PositiveMoney = Annotated[Money, Field(gt=0, le=MAX_AMOUNT), _UNSIGNED]
+NonNegativeMoney = Annotated[Money, Field(ge=0, le=MAX_AMOUNT), _UNSIGNED]
 Text = Annotated[str, Field(max_length=2000)]
 T = TypeVar("T")
 
