@@ -1,0 +1,54 @@
+"""A create-with-payment whose first run died after the order was admitted but before the
+payment was handed over: the repeat (same Idempotency-Key, answer never recorded) pays it,
+once, on the real workflow (API.md, Idempotency)."""
+
+from decimal import Decimal
+
+from api import order_flow
+from api.idempotency import derived_id
+from tests.e2e.conftest import Stack
+from tests.e2e.flows import ADDRESS, book, list_item, users
+from workflows.contracts import Address, NewOrder
+
+
+async def test_the_repeat_of_a_create_that_died_before_paying_pays_once(
+    each_stack: Stack,
+) -> None:
+    stack = each_stack
+    url = stack.settings.database_url
+    seller_id, buyer_id = users()
+    key = f"create-{buyer_id}"
+    order_id = derived_id(buyer_id, key, "order")
+    async with stack.client(seller_id, "seller") as seller:
+        listing = await list_item(seller, quantity=1)
+    # The first run: admitted (order written, stock reserved), then the API died.
+    await order_flow.start_order(
+        stack.env.client,
+        stack.settings,
+        NewOrder(
+            order_id=order_id,
+            buyer_id=buyer_id,
+            listing_id=listing["id"],
+            quantity=1,
+            shipping_address=Address(**ADDRESS),
+            tax_rate=stack.settings.tax_rate,
+        ),
+        repeatable=True,
+    )
+    body = {
+        "listing_id": listing["id"],
+        "shipping_address": ADDRESS,
+        "payment": {"payment_method": "credit_card", "card_token": "tok_visa"},
+    }
+    async with stack.client(buyer_id, "buyer") as buyer:
+        headers = {"Idempotency-Key": key}
+        repeat = await buyer.post("/api/orders/", json=body, headers=headers)
+        assert repeat.status_code == 201, repeat.text
+        assert (repeat.json()["id"], repeat.json()["status"]) == (order_id, "confirmed")
+        again = await buyer.post("/api/orders/", json=body, headers=headers)
+        assert again.headers.get("Idempotent-Replayed") == "true"
+
+    charges = book(url, order_id, "charge")
+    assert [(c.amount, c.status, c.calls) for c in charges] == [
+        (Decimal("1524.00"), "succeeded", 1)
+    ]
