@@ -4,38 +4,19 @@ from typing import Literal
 
 from fastapi import Response
 
+from api import order_create
 from api.db import in_transaction, reading
-from api.deps import (
-    ClientDep,
-    KeyedDep,
-    PrincipalDep,
-    SettingsDep,
-    limit_payment_attempts,
-    require_role,
-)
-from api.errors import ApiError, not_found
-from api.order_flow import (
-    PAY_AFTER_ADMISSION_WAIT,
-    check_payment_request,
-    start_order,
-    submit_payment,
-)
-from api.order_limits import (
-    check_open_orders,
-    check_quantity,
-    check_total,
-    rate_limit,
-)
-from api.order_reads import exists, load_detail
+from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep
+from api.errors import ApiError
+from api.order_reads import load_detail
 from api.params import Cursor, Limit
 from api.routing import SlashRouter
 from api.schemas import OrderCreate, OrderDetail, OrderOut, OrderPatch, Page
 from api.views import order_out
 from api.workflow_calls import call_workflow
-from db.tables import Listing
 from services import order_queries
 from services.order_queries import BUYER_FIELDS, EDITABLE_STATUSES, NotEditable, Viewer
-from workflows.contracts import CancelCommand, NewOrder, PayCommand
+from workflows.contracts import CancelCommand
 from workflows.order import OrderWorkflow
 
 router = SlashRouter(tags=["orders"])
@@ -47,83 +28,7 @@ SELLER_FIELDS = {"seller_notes"}
 async def create_order(
     body: OrderCreate, me: PrincipalDep, settings: SettingsDep, client: ClientDep, keyed: KeyedDep
 ) -> OrderDetail:
-    require_role(me, "buyer")
-    check_quantity(settings, body.quantity)
-    viewer = Viewer(me.user_id, me.is_admin)
-    order_id = keyed.id_for("order")
-    if keyed.key is not None and await exists(settings, viewer, order_id):
-        # A repeat whose first answer was never recorded: that order is this request's answer,
-        # paid now if the first run died before it handed the payment over.
-        order = await load_detail(settings, viewer, order_id)
-        if body.payment is None or order.payment is not None or order.status != "pending":
-            return order
-        return await _pay_new_order(body, me, settings, client, keyed, order_id)
-    if body.discount_code is not None:
-        raise ApiError(
-            422, "discount_invalid", "The discount code does not exist", {"reason": "not_found"}
-        )
-    if body.payment is not None:
-        check_payment_request(body.payment.payment_method, body.payment.card_token)
-    await rate_limit(settings, "order", me.user_id)
-    if body.payment is not None:
-        await limit_payment_attempts(me, settings)
-    listing = await reading(settings.database_url, lambda s: s.get(Listing, body.listing_id))
-    if listing is None:
-        raise not_found("listing")
-    # Early answers for the common refusals; the workflow's admission is the one that counts.
-    if listing.seller_id == me.user_id:
-        raise ApiError(409, "cannot_buy_own_listing", "You cannot buy your own listing")
-    if listing.status == "active" and listing.quantity_available < body.quantity:
-        raise ApiError(409, "out_of_stock", "The listing has no stock left for this quantity")
-    check_total(settings, listing, body.quantity)
-    await check_open_orders(settings, me.user_id)
-    await start_order(
-        client,
-        settings,
-        NewOrder(
-            order_id=order_id,
-            buyer_id=me.user_id,
-            listing_id=body.listing_id,
-            quantity=body.quantity,
-            shipping_address=body.shipping_address,
-            billing_address=body.billing_address,
-            buyer_notes=body.buyer_notes,
-            tax_rate=settings.tax_rate,
-            max_open_orders=settings.max_open_unpaid_orders,
-        ),
-        repeatable=keyed.key is not None,
-    )
-    if body.payment is None:
-        return await load_detail(settings, viewer, order_id)
-    return await _pay_new_order(body, me, settings, client, keyed, order_id)
-
-
-async def _pay_new_order(
-    body: OrderCreate,
-    me: PrincipalDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    keyed: KeyedDep,
-    order_id: str,
-) -> OrderDetail:
-    """The `payment` of a create: its id and update id come from the key, so a repeat that
-    submits it again joins the first submission instead of paying twice."""
-    assert body.payment is not None
-    check_payment_request(body.payment.payment_method, body.payment.card_token)
-    await submit_payment(
-        client,
-        settings,
-        f"order-{order_id}",
-        PayCommand(
-            payment_id=keyed.id_for(f"order-payment:{order_id}"),
-            payment_method=body.payment.payment_method,
-            card_token=body.payment.card_token,
-            actor=me.user_id,
-        ),
-        update_id=keyed.update_id(f"order-payment:{order_id}"),
-        wait=PAY_AFTER_ADMISSION_WAIT,
-    )
-    return await load_detail(settings, Viewer(me.user_id, me.is_admin), order_id)
+    return await order_create.create(body, me, settings, client, keyed)
 
 
 @router.get("/api/orders/", response_model=Page[OrderOut])

@@ -19,7 +19,7 @@ def short_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     """The production bounds are 10 s (creation) and 25 s (the rest); the logic is the same."""
     monkeypatch.setattr("api.order_flow.ADMISSION_WAIT", WAIT)
     monkeypatch.setattr("api.workflow_calls.ENGINE_WAIT", WAIT)
-    monkeypatch.setattr("api.routes.orders.PAY_AFTER_ADMISSION_WAIT", WAIT)
+    monkeypatch.setattr("api.order_create.PAY_AFTER_ADMISSION_WAIT", WAIT)
 
 
 async def test_a_create_the_engine_never_answers_is_503_naming_the_order(api: Api) -> None:
