@@ -28,7 +28,9 @@ async def create(
     require_role(me, "buyer")
     check_quantity(settings, body.quantity)
     viewer = Viewer(me.user_id, me.is_admin)
-    order_id = keyed.id_for("order")
+    # Scoped to the listing: a key reused (after its 24 h) for another listing names a new
+    # order, never the old one.
+    order_id = keyed.id_for(f"order:{body.listing_id}")
     if keyed.key is not None and await exists(settings, viewer, order_id):
         # A repeat whose first answer was never recorded: that order is this request's answer,
         # paid now if the first run died before it handed the payment over.

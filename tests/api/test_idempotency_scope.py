@@ -6,6 +6,7 @@ from typing import Any
 
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.idempotency import derived_id
 from db.engine import session_scope
@@ -13,6 +14,7 @@ from db.tables import IdempotencyRecord, Listing
 from db.types import utcnow
 from tests.api.conftest import Api
 from tests.api.helpers import add_payment, order_body, rows, seed_order
+from tests.support import make_listing
 from workflows.contracts import PaymentOutcome
 
 LISTING = {"listing_type": "part", "title": "Brake pads", "unit_price": "10.00"}
@@ -68,7 +70,9 @@ async def test_an_admins_confirm_key_names_a_payment_per_order(api: Api) -> None
 async def test_a_repeated_create_with_payment_pays_when_the_first_run_did_not(api: Api) -> None:
     url = api.settings.database_url
     # The first run admitted the order and died before handing the payment over.
-    order_id = seed_order(url, "buyer-1", order_id=derived_id("buyer-1", "create-1", "order"))
+    listing_id = make_listing(url)
+    order_id = derived_id("buyer-1", "create-1", f"order:{listing_id}")
+    seed_order(url, "buyer-1", listing_id, order_id=order_id)
     api.engine.reply = lambda _name, arg: PaymentOutcome(
         payment_id=arg.payment_id, status="processing"
     )
@@ -76,7 +80,7 @@ async def test_a_repeated_create_with_payment_pays_when_the_first_run_did_not(ap
     async with api.client("buyer-1", "buyer") as http:
         response = await http.post(
             "/api/orders/",
-            json=order_body("any-listing", payment=payment),
+            json=order_body(listing_id, payment=payment),
             headers={"Idempotency-Key": "create-1"},
         )
     assert response.status_code == 201, response.text
@@ -85,6 +89,26 @@ async def test_a_repeated_create_with_payment_pays_when_the_first_run_did_not(ap
     assert (workflow_id, update) == (f"order-{order_id}", "pay")
     assert command.payment_id == derived_id("buyer-1", "create-1", f"order-payment:{order_id}")
     assert update_id is not None
+
+
+async def test_a_key_reused_after_its_24_h_for_another_listing_names_a_new_order(
+    api: Api,
+) -> None:
+    url = api.settings.database_url
+    old_listing, new_listing = make_listing(url), make_listing(url)
+    old = derived_id("buyer-1", "reused", f"order:{old_listing}")
+    seed_order(url, "buyer-1", old_listing, order_id=old)  # made with this key days ago
+
+    def down(_name: str, _arg: object) -> None:
+        raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
+
+    api.engine.reply = down
+    async with api.client("buyer-1", "buyer") as http:
+        response = await http.post(
+            "/api/orders/", json=order_body(new_listing), headers={"Idempotency-Key": "reused"}
+        )
+    assert response.status_code == 503  # it went on to create, instead of answering the old
+    assert response.json()["error"]["details"]["order_id"] not in ("", old)
 
 
 def _expire_keys(url: str) -> None:

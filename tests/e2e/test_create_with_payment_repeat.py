@@ -18,9 +18,9 @@ async def test_the_repeat_of_a_create_that_died_before_paying_pays_once(
     url = stack.settings.database_url
     seller_id, buyer_id = users()
     key = f"create-{buyer_id}"
-    order_id = derived_id(buyer_id, key, "order")
     async with stack.client(seller_id, "seller") as seller:
         listing = await list_item(seller, quantity=1)
+    order_id = derived_id(buyer_id, key, f"order:{listing['id']}")
     # The first run: admitted (order written, stock reserved), then the API died.
     await order_flow.start_order(
         stack.env.client,
