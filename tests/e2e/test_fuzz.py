@@ -9,8 +9,11 @@ Bounded: MAX_EXAMPLES requests per operation, no shrinking.
 """
 
 import asyncio
+import contextlib
+import importlib
 import json
 import os
+import pkgutil
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +41,18 @@ MAX_EXAMPLES = int(os.environ.get("ORDER_ENGINE_FUZZ_EXAMPLES", "75"))
 # API.md: every request answers within 30 s.
 ANSWER_WITHIN = 30
 
+
+def _import_schemathesis() -> None:
+    """Schemathesis imports most of itself on first use, and pytest compiles it afresh (a pytest
+    plugin's modules get their asserts rewritten). Done here, in the main thread: compiled in the
+    fuzzing thread while another thread compiles, Python 3.11 can fail with "SystemError: AST
+    constructor recursion depth mismatch"."""
+    for module in pkgutil.walk_packages(schemathesis.__path__, "schemathesis."):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module.name)
+
+
+_import_schemathesis()
 DOCUMENT = create_app(Settings()).openapi()
 # Writes first, reads last: the reads (an admin's included) then go over all the writes made.
 OPERATIONS = sorted(
