@@ -43,21 +43,25 @@ def _parse_money(value: Any) -> Decimal:
     return amount
 
 
-# What /openapi.json says of money (API.md: a decimal string, never a number).
-_MONEY_IN = r"[0-9]{1,8}(\.[0-9]{1,2})?"
+# What /openapi.json says of money: a decimal string (API.md); a whole number is taken too.
 _MONEY_OUT = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["1499.00"]}
+
+
+def _money_in(sign: str) -> WithJsonSchema:
+    text = {"type": "string", "pattern": f"^{sign}[0-9]{{1,8}}(\\.[0-9]{{1,2}})?$"}
+    whole = {"type": "integer", "minimum": -99999999 if sign else 0, "maximum": 99999999}
+    return WithJsonSchema({"anyOf": [text, whole], "examples": ["1499.00"]}, mode="validation")
+
+
 Money = Annotated[
     Decimal,
     BeforeValidator(_parse_money),
     PlainSerializer(lambda amount: f"{quantize(amount):.2f}", return_type=str),
-    WithJsonSchema({"type": "string", "pattern": f"^-?{_MONEY_IN}$"}, mode="validation"),
+    _money_in("-?"),
     WithJsonSchema(_MONEY_OUT, mode="serialization"),
 ]
-_UNSIGNED = WithJsonSchema(
-    {"type": "string", "pattern": f"^{_MONEY_IN}$", "examples": ["1499.00"]}, mode="validation"
-)
-PositiveMoney = Annotated[Money, Field(gt=0, le=MAX_AMOUNT), _UNSIGNED]
-NonNegativeMoney = Annotated[Money, Field(ge=0, le=MAX_AMOUNT), _UNSIGNED]
+PositiveMoney = Annotated[Money, Field(gt=0, le=MAX_AMOUNT), _money_in("")]
+NonNegativeMoney = Annotated[Money, Field(ge=0, le=MAX_AMOUNT), _money_in("")]
 Text = Annotated[str, Field(max_length=2000)]
 T = TypeVar("T")
 
