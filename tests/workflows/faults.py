@@ -1,16 +1,21 @@
-"""Helpers for the gateway-fault tests: what the workflow published, and the admins' inbox."""
+"""Helpers for the gateway-fault tests: a shop on Stripe, what the workflow published, and
+the admins' inbox."""
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateHandle, WorkflowUpdateStage
+from temporalio.testing import WorkflowEnvironment
 
 from db.engine import session_scope
 from db.tables import Notification
 from services.notifications import ADMINS
-from tests.workflows.shop import Handle, Purchase
+from tests.fake_stripe import FakeStripe, running_fake_stripe
+from tests.workflows.shop import Handle, Purchase, Shop, open_shop
 from workflows.contracts import PayCommand, PaymentOutcome
 from workflows.order import OrderWorkflow
 
@@ -73,3 +78,19 @@ def admin_alerts(url: str, order_id: str) -> list[Notification]:
             Notification.user_id == ADMINS, Notification.order_id == order_id
         )
         return list(session.scalars(query))
+
+
+@asynccontextmanager
+async def stripe_shop(
+    env: WorkflowEnvironment, database_url: str
+) -> AsyncIterator[tuple[FakeStripe, Shop]]:
+    """A worker whose gateway is Stripe, answered by the local fake."""
+    with running_fake_stripe() as (stripe, url):
+        async with open_shop(
+            env,
+            database_url,
+            payment_gateway="stripe",
+            stripe_api_key="sk_test_fake",
+            stripe_api_base=url,
+        ) as shop:
+            yield stripe, shop

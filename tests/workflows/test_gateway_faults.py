@@ -13,7 +13,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.fake_stripe import running_fake_stripe
 from tests.support import make_listing
-from tests.workflows.faults import activity_started, admin_alerts, payment_statuses, start_paying
+from tests.workflows.faults import (
+    activity_started,
+    admin_alerts,
+    payment_statuses,
+    start_paying,
+    stripe_shop,
+)
 from tests.workflows.shop import (
     Shop,
     gateway_book,
@@ -249,100 +255,72 @@ async def test_a_misconfigured_gateway_is_an_ops_alert_not_a_decline(
 async def test_stripe_500_after_charging_is_looked_up_and_charged_once(
     time_env: WorkflowEnvironment, sqlite_url: str
 ) -> None:
-    with running_fake_stripe() as (stripe, url):
-        async with open_shop(
-            time_env,
-            sqlite_url,
-            payment_gateway="stripe",
-            stripe_api_key="sk_test_fake",
-            stripe_api_base=url,
-        ) as shop:
-            purchase = await shop.start(make_listing(shop.url))
-            assert (await purchase.pay("tok_processingError")).status == "completed"
-            [intent] = stripe.intents.values()
-            assert sum(stripe.created.values()) == 1
-            [payment] = payments_of(shop.url, purchase.order_id)
-            assert payment.transaction_id == intent["id"]
-            assert "client_secret" not in (payment.gateway_response or {})
-            assert the_order(shop.url, purchase.order_id).status == "confirmed"
-            await purchase.cancel(role="admin")
+    async with stripe_shop(time_env, sqlite_url) as (stripe, shop):
+        purchase = await shop.start(make_listing(shop.url))
+        assert (await purchase.pay("tok_processingError")).status == "completed"
+        [intent] = stripe.intents.values()
+        assert sum(stripe.created.values()) == 1
+        [payment] = payments_of(shop.url, purchase.order_id)
+        assert payment.transaction_id == intent["id"]
+        assert "client_secret" not in (payment.gateway_response or {})
+        assert the_order(shop.url, purchase.order_id).status == "confirmed"
+        await purchase.cancel(role="admin")
 
 
 async def test_a_pending_stripe_refund_is_refunded_only_when_stripe_says_so(
     time_env: WorkflowEnvironment, sqlite_url: str
 ) -> None:
-    with running_fake_stripe() as (stripe, url):
-        async with open_shop(
-            time_env,
-            sqlite_url,
-            payment_gateway="stripe",
-            stripe_api_key="sk_test_fake",
-            stripe_api_base=url,
-        ) as shop:
-            purchase = await shop.start(make_listing(shop.url))
-            assert (await purchase.pay("tok_visa")).status == "completed"
-            stripe.refund_status = "pending"
-            assert await purchase.cancel(role="buyer") == "cancelled"
-            [payment] = payments_of(shop.url, purchase.order_id)
-            assert payment.status == "completed"  # not refunded until Stripe says so
-            assert the_order(shop.url, purchase.order_id).refunded_amount == 0
-            [refund] = stripe.refunds.values()
-            stripe.settle_refund(refund["id"], "succeeded")
-            assert (await purchase.handle.result()).status == "cancelled"
-            [payment] = payments_of(shop.url, purchase.order_id)
-            assert (payment.status, payment.refunded_amount) == ("refunded", payment.amount)
-            assert the_order(shop.url, purchase.order_id).refunded_amount == payment.amount
+    async with stripe_shop(time_env, sqlite_url) as (stripe, shop):
+        purchase = await shop.start(make_listing(shop.url))
+        assert (await purchase.pay("tok_visa")).status == "completed"
+        stripe.refund_status = "pending"
+        assert await purchase.cancel(role="buyer") == "cancelled"
+        [payment] = payments_of(shop.url, purchase.order_id)
+        assert payment.status == "completed"  # not refunded until Stripe says so
+        assert the_order(shop.url, purchase.order_id).refunded_amount == 0
+        [refund] = stripe.refunds.values()
+        stripe.settle_refund(refund["id"], "succeeded")
+        assert (await purchase.handle.result()).status == "cancelled"
+        [payment] = payments_of(shop.url, purchase.order_id)
+        assert (payment.status, payment.refunded_amount) == ("refunded", payment.amount)
+        assert the_order(shop.url, purchase.order_id).refunded_amount == payment.amount
 
 
 async def test_a_failed_stripe_refund_alerts_the_admins_and_leaves_the_payment(
     time_env: WorkflowEnvironment, sqlite_url: str
 ) -> None:
-    with running_fake_stripe() as (stripe, url):
-        async with open_shop(
-            time_env,
-            sqlite_url,
-            payment_gateway="stripe",
-            stripe_api_key="sk_test_fake",
-            stripe_api_base=url,
-        ) as shop:
-            purchase = await shop.start(make_listing(shop.url))
-            assert (await purchase.pay("tok_visa")).status == "completed"
-            stripe.refund_status = "pending"
-            assert await purchase.cancel(role="buyer") == "cancelled"
-            [refund] = stripe.refunds.values()
-            stripe.settle_refund(refund["id"], "failed")
-            assert (await purchase.handle.result()).status == "cancelled"
-            [payment] = payments_of(shop.url, purchase.order_id)
-            assert payment.status == "completed"
-            [alert] = admin_alerts(shop.url, purchase.order_id)
-            assert alert.title == "A refund failed"
+    async with stripe_shop(time_env, sqlite_url) as (stripe, shop):
+        purchase = await shop.start(make_listing(shop.url))
+        assert (await purchase.pay("tok_visa")).status == "completed"
+        stripe.refund_status = "pending"
+        assert await purchase.cancel(role="buyer") == "cancelled"
+        [refund] = stripe.refunds.values()
+        stripe.settle_refund(refund["id"], "failed")
+        assert (await purchase.handle.result()).status == "cancelled"
+        [payment] = payments_of(shop.url, purchase.order_id)
+        assert payment.status == "completed"
+        [alert] = admin_alerts(shop.url, purchase.order_id)
+        assert alert.title == "A refund failed"
 
 
 async def test_a_stripe_500_on_a_refund_is_looked_up_and_refunds_once(
     time_env: WorkflowEnvironment, sqlite_url: str
 ) -> None:
-    with running_fake_stripe() as (stripe, url):
-        async with open_shop(
-            time_env,
-            sqlite_url,
-            payment_gateway="stripe",
-            stripe_api_key="sk_test_fake",
-            stripe_api_base=url,
-        ) as shop:
-            purchase = await shop.start(make_listing(shop.url))
-            assert (await purchase.pay("tok_visa")).status == "completed"
-            stripe.refund_errors = 1
-            cancelling = await purchase.handle.start_update(
-                OrderWorkflow.cancel,
-                CancelCommand(reason="changed_mind", actor="buyer-1", role="buyer"),
-                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-            )
-            await time_env.sleep(timedelta(minutes=5))  # the lookup's backoff, skipped
-            assert await cancelling.result() == "cancelled"
-            [refund] = stripe.refunds.values()
-            assert refund["amount"] == 152400
-            [payment] = payments_of(shop.url, purchase.order_id)
-            assert (payment.status, payment.refunded_amount) == ("refunded", payment.amount)
+    async with stripe_shop(time_env, sqlite_url) as (stripe, shop):
+        purchase = await shop.start(make_listing(shop.url))
+        assert (await purchase.pay("tok_visa")).status == "completed"
+        stripe.refund_errors = 1
+        cancelling = await purchase.handle.start_update(
+            OrderWorkflow.cancel,
+            CancelCommand(reason="changed_mind", actor="buyer-1", role="buyer"),
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+        await time_env.sleep(timedelta(minutes=5))  # the lookup's backoff, skipped
+        assert await cancelling.result() == "cancelled"
+        [refund] = stripe.refunds.values()
+        assert refund["amount"] == 152400
+        [payment] = payments_of(shop.url, purchase.order_id)
+        assert (payment.status, payment.refunded_amount) == ("refunded", payment.amount)
 
 
 async def test_a_dispute_is_on_the_timeline_and_before_the_admins(shop: Shop) -> None:

@@ -1,12 +1,10 @@
 """A charge whose answer is lost: the gateway is asked by the key, never charged blindly."""
 
-import json
-
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support import make_listing
+from tests.workflows.faults import payment_statuses
 from tests.workflows.shop import (
-    Handle,
     gateway_book,
     open_shop,
     payments_of,
@@ -31,15 +29,3 @@ async def test_a_lost_answer_is_looked_up_not_charged_again(
         assert events == ["created", "payment_outcome_unknown", "confirmed"]
         assert await payment_statuses(purchase.handle) == ["processing", "unknown", "completed"]
         await purchase.cancel(role="admin")
-
-
-async def payment_statuses(handle: Handle) -> list[str]:
-    """Every PaymentStatus the workflow published, in order: what ops saw in the UI."""
-    history = await handle.fetch_history()
-    published = []
-    for event in history.events:
-        if event.HasField("upsert_workflow_search_attributes_event_attributes"):
-            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
-            if "PaymentStatus" in fields.indexed_fields:
-                published.append(json.loads(fields.indexed_fields["PaymentStatus"].data))
-    return published
