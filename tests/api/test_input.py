@@ -18,7 +18,7 @@ NOT_MONEY = ["-0", "-0.00", "1e2", "1_0", "+5", "\u0665", "\uff15", "0E+99999999
 NOT_MONEY += ["5x", "5.001", "1.", ".5", "NaN", "Infinity", "0x10", "", "100000000.00"]
 
 
-@pytest.mark.parametrize("amount", [*NOT_MONEY, 1.5])
+@pytest.mark.parametrize("amount", [*NOT_MONEY, 1.5, 7, True])
 async def test_money_is_a_plain_decimal_string_with_at_most_two_places(
     api: Api, amount: object
 ) -> None:
@@ -29,7 +29,7 @@ async def test_money_is_a_plain_decimal_string_with_at_most_two_places(
     assert rows(api.settings.database_url, Listing) == 0
 
 
-@pytest.mark.parametrize(("amount", "shown"), [("5", "5.00"), ("5.5", "5.50"), (7, "7.00")])
+@pytest.mark.parametrize(("amount", "shown"), [("5", "5.00"), ("5.5", "5.50"), ("7.05", "7.05")])
 async def test_plain_amounts_are_taken(api: Api, amount: object, shown: str) -> None:
     async with api.client("seller-1", "seller") as http:
         response = await http.post("/api/listings/", json={**LISTING, "unit_price": amount})
