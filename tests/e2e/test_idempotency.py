@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from db.engine import session_scope
@@ -170,14 +169,8 @@ async def test_repeats_after_lost_answers_move_money_once(each_stack: Stack) -> 
     assert [b.calls for b in booked] == [1, 1, 1]
     refunded_in_full(url, order["id"], pid, "1524.00")
 
-    # The money is right; the repeated retry's answer is checked last, so that a known wrong
-    # answer cannot hide a money fault above.
+    # The repeated retry gets the first outcome (the workflow replays it by its update id).
     again = retried[1]
-    if again.status_code == 409 and again.json()["error"]["code"] == "invalid_transition":
-        pytest.xfail(
-            "known: a retry repeated after a lost answer gets 409 invalid_transition (the route "
-            "checks `failed` before asking the workflow) instead of the first outcome"
-        )
     assert again.status_code == 200, again.text
     assert (again.json()["id"], again.json()["status"]) == (pid, "completed")
 
