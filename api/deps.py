@@ -9,7 +9,7 @@ from temporalio.client import Client
 
 from api.auth import InvalidToken, Principal, decode_token
 from api.errors import ApiError
-from api.idempotency import derived_id
+from api.idempotency import GENERATION, derived_id
 from api.order_limits import rate_limit
 from config import Settings
 
@@ -59,15 +59,16 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 class Keyed:
     """The caller's Idempotency-Key, if any, and the ids it names (see api/idempotency.py)."""
 
-    def __init__(self, user_id: str, key: str | None) -> None:
+    def __init__(self, user_id: str, key: str | None, generation: str | None = None) -> None:
         self.user_id = user_id
         self.key = key
+        self.generation = generation
 
     def id_for(self, purpose: str) -> str:
         """A fresh id without a key; with one, the same id for every repeat of the request."""
         if self.key is None:
             return str(uuid.uuid4())
-        return derived_id(self.user_id, self.key, purpose)
+        return derived_id(self.user_id, self.key, purpose, self.generation)
 
     def update_id(self, purpose: str) -> str | None:
         """Temporal runs an update id once per workflow: a repeat gets the first outcome."""
@@ -75,10 +76,12 @@ class Keyed:
 
 
 async def get_keyed(
+    request: Request,
     principal: PrincipalDep,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
 ) -> Keyed:
-    return Keyed(principal.user_id, idempotency_key)
+    generation = getattr(request.state, GENERATION, None)
+    return Keyed(principal.user_id, idempotency_key, generation)
 
 
 KeyedDep = Annotated[Keyed, Depends(get_keyed)]

@@ -28,12 +28,16 @@ HEADER = b"idempotency-key"
 # How long a repeat waits for the first request with its key to finish before giving up;
 # under API.md's 30 s for every answer.
 WAIT_FOR_FIRST = 25.0
+# Where the middleware leaves the key's generation for the route (request.state).
+GENERATION = "idempotency_generation"
 _NAMESPACE = uuid.UUID("6f1c1bde-3a53-4d0e-9a43-8d0a3b6d5a10")
 
 
-def derived_id(user_id: str, key: str, purpose: str) -> str:
-    """The id of what a keyed request creates: the same for every repeat of that request."""
-    return str(uuid.uuid5(_NAMESPACE, f"{purpose}\n{user_id}\n{key}"))
+def derived_id(user_id: str, key: str, purpose: str, generation: str | None = None) -> str:
+    """The id of what a keyed request creates: the same for every repeat of that request, and
+    another once the key is used again after its 24 h (a new generation of the key)."""
+    name = f"{purpose}\n{user_id}\n{key}"
+    return str(uuid.uuid5(_NAMESPACE, name if generation is None else f"{name}\n{generation}"))
 
 
 class IdempotencyMiddleware:
@@ -85,6 +89,8 @@ class IdempotencyMiddleware:
                 "A request with this Idempotency-Key is still running; retry shortly",
             )(scope, receive, send)
         else:
+            # The routes derive the ids of what they create from the key's generation.
+            scope.setdefault("state", {})[GENERATION] = outcome.generation
             await self._run_and_record(scope, body, send, user_id, key)
 
     def _caller(self, scope: Scope) -> str | None:
@@ -107,6 +113,12 @@ class IdempotencyMiddleware:
             if outcome != "busy" or time.monotonic() > deadline:
                 return outcome
             await asyncio.sleep(0.05)
+
+    async def _release(self, user_id: str, key: str, forget: bool) -> None:
+        await in_transaction(
+            self.settings.database_url,
+            lambda s: idempotency.release(s, user_id, key, utcnow(), forget),
+        )
 
     async def _run_and_record(
         self, scope: Scope, body: bytes, send: Send, user_id: str, key: str
@@ -135,12 +147,15 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
         except BaseException:
-            await in_transaction(url, lambda s: idempotency.release(s, user_id, key))
+            await self._release(user_id, key, forget=False)
             raise
         # Not answers to remember: those that say "try again" (our failures, a rate limit
         # that will lift, a charge still in flight).
-        if status >= 500 or status == 429 or _is_payment_in_progress(status, chunks):
-            await in_transaction(url, lambda s: idempotency.release(s, user_id, key))
+        if status >= 500:
+            await self._release(user_id, key, forget=False)
+            return
+        if status == 429 or _is_payment_in_progress(status, chunks):
+            await self._release(user_id, key, forget=True)
             return
         stored = StoredResponse(status, content_type, b"".join(chunks))
         await in_transaction(url, lambda s: idempotency.complete(s, user_id, key, stored))

@@ -219,6 +219,9 @@ class IdempotencyRecord(Base):
     locked_until: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Names the ids this key's requests create (api/idempotency.py derived_id); a new one when
+    # the key is used again after it expired. NULL on rows from before it existed.
+    generation: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class RateLimitWindow(Base):

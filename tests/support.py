@@ -1,5 +1,6 @@
 """Shared builders for tests: binaries of the Temporal servers, settings, listings, orders."""
 
+import hashlib
 import shutil
 import sys
 import uuid
@@ -11,7 +12,7 @@ from temporalio.client import Client
 
 from config import Settings
 from db.engine import session_scope
-from db.tables import Listing
+from db.tables import IdempotencyRecord, Listing
 from db.types import utcnow
 from workflows.contracts import Address, NewOrder, OrderInput, OrderTimeouts
 
@@ -106,3 +107,23 @@ async def register_search_attributes(client: Client) -> None:
     await client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(namespace=client.namespace, search_attributes=kinds)
     )
+
+
+def died_mid_request(
+    url: str, user_id: str, key: str, path: str, body: bytes, generation: str
+) -> None:
+    """The claim a request leaves when its process dies before recording the answer."""
+    fingerprint = hashlib.sha256(b"\0".join([b"POST", path.encode(), body])).hexdigest()
+    now = utcnow()
+    with session_scope(url) as session:
+        session.add(
+            IdempotencyRecord(
+                user_id=user_id,
+                key=key,
+                fingerprint=fingerprint,
+                locked_until=now - timedelta(minutes=5),
+                created_at=now - timedelta(minutes=5),
+                expires_at=now + timedelta(hours=23),
+                generation=generation,
+            )
+        )

@@ -2,6 +2,7 @@
 key scoped to the caller and the object; "try again" answers not remembered; a repeated
 create-with-payment whose first run died before paying pays."""
 
+import json
 from typing import Any
 
 from temporalio.client import WorkflowUpdateFailedError
@@ -14,7 +15,7 @@ from db.tables import IdempotencyRecord, Listing
 from db.types import utcnow
 from tests.api.conftest import Api
 from tests.api.helpers import add_payment, order_body, rows, seed_order
-from tests.support import make_listing
+from tests.support import died_mid_request, make_listing
 from workflows.contracts import PaymentOutcome
 
 LISTING = {"listing_type": "part", "title": "Brake pads", "unit_price": "10.00"}
@@ -69,25 +70,30 @@ async def test_an_admins_confirm_key_names_a_payment_per_order(api: Api) -> None
 
 async def test_a_repeated_create_with_payment_pays_when_the_first_run_did_not(api: Api) -> None:
     url = api.settings.database_url
-    # The first run admitted the order and died before handing the payment over.
     listing_id = make_listing(url)
-    order_id = derived_id("buyer-1", "create-1", f"order:{listing_id}")
+    payment = {"payment_method": "credit_card", "card_token": "tok_visa"}
+    body = json.dumps(order_body(listing_id, payment=payment)).encode()
+    # The first run claimed the key, admitted the order and died before handing the payment
+    # over: its claim is left unanswered, with the generation that named the order.
+    died_mid_request(url, "buyer-1", "create-1", "/api/orders", body, generation="g1")
+    order_id = derived_id("buyer-1", "create-1", f"order:{listing_id}", "g1")
     seed_order(url, "buyer-1", listing_id, order_id=order_id)
     api.engine.reply = lambda _name, arg: PaymentOutcome(
         payment_id=arg.payment_id, status="processing"
     )
-    payment = {"payment_method": "credit_card", "card_token": "tok_visa"}
     async with api.client("buyer-1", "buyer") as http:
         response = await http.post(
             "/api/orders/",
-            json=order_body(listing_id, payment=payment),
-            headers={"Idempotency-Key": "create-1"},
+            content=body,
+            headers={"Idempotency-Key": "create-1", "Content-Type": "application/json"},
         )
     assert response.status_code == 201, response.text
     assert response.json()["id"] == order_id
     [(workflow_id, update, command, update_id)] = api.engine.calls
     assert (workflow_id, update) == (f"order-{order_id}", "pay")
-    assert command.payment_id == derived_id("buyer-1", "create-1", f"order-payment:{order_id}")
+    assert command.payment_id == derived_id(
+        "buyer-1", "create-1", f"order-payment:{order_id}", "g1"
+    )
     assert update_id is not None
 
 
@@ -132,8 +138,33 @@ async def test_a_keyed_retry_repeated_after_a_lost_answer_asks_the_workflow(api:
     assert (keyed.status_code, keyed.json()["status"]) == (200, "completed")
     # The workflow dedups by the update id; without a key there is none, so the route refuses.
     [(_, update, _, update_id)] = api.engine.calls
+    with session_scope(url) as session:
+        record = session.get(IdempotencyRecord, ("buyer-1", "r"))
+        assert record is not None and record.generation
+        generation = record.generation
     assert (update, update_id) == (
         "pay",
-        f"retry:pay-1-{derived_id('buyer-1', 'r', 'retry:pay-1')}",
+        f"retry:pay-1-{derived_id('buyer-1', 'r', 'retry:pay-1', generation)}",
     )
     assert unkeyed.status_code == 409
+
+
+async def test_a_key_reused_after_its_24_h_for_the_same_listing_names_a_new_order(
+    api: Api,
+) -> None:
+    listing_id = make_listing(api.settings.database_url)
+
+    def down(_name: str, _arg: object) -> None:
+        raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
+
+    api.engine.reply = down
+    key = {"Idempotency-Key": "same-listing"}
+    async with api.client("buyer-1", "buyer") as http:
+        first = await http.post("/api/orders/", json=order_body(listing_id), headers=key)
+        again = await http.post("/api/orders/", json=order_body(listing_id), headers=key)
+        _expire_keys(api.settings.database_url)
+        later = await http.post("/api/orders/", json=order_body(listing_id), headers=key)
+    ids = [r.json()["error"]["details"]["order_id"] for r in (first, again, later)]
+    # Within its 24 h the retry names the same order; after them, a new one.
+    assert [r.status_code for r in (first, again, later)] == [503, 503, 503]
+    assert ids[0] == ids[1] != ids[2]

@@ -1,14 +1,16 @@
 """Steps of a purchase over HTTP, shared by the end-to-end tests."""
 
+import asyncio
 import uuid
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 import httpx
-from sqlalchemy import delete, select
+from sqlalchemy import select, update
 
 from db.engine import session_scope
 from db.tables import IdempotencyRecord, Order, Payment, SandboxOperation
+from db.types import utcnow
 
 ADDRESS = {
     "name": "Ada Buyer",
@@ -111,7 +113,23 @@ def refunded_in_full(database_url: str, order_id: str, payment_id: str, total: s
         )
 
 
-def lose_answers(database_url: str, user_id: str) -> None:
-    """As if the API had died after acting, before recording its answers to this user's keys."""
+async def lose_answers(database_url: str, user_id: str) -> None:
+    """As if the API had died after acting, before recording its answers to this user's keys:
+    the claims stay (with their generation), unanswered, their lease over. The API (on this
+    event loop) records an answer just after sending it, so that is waited for first."""
+    recording = (
+        IdempotencyRecord.user_id == user_id,
+        IdempotencyRecord.status_code.is_(None),
+        IdempotencyRecord.locked_until > utcnow(),
+    )
+    for _ in range(100):
+        with session_scope(database_url, read_only=True) as session:
+            if session.scalar(select(IdempotencyRecord.key).where(*recording)) is None:
+                break
+        await asyncio.sleep(0.05)
     with session_scope(database_url) as session:
-        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id))
+        session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.user_id == user_id)
+            .values(status_code=None, content_type=None, body=None, locked_until=utcnow())
+        )

@@ -2,12 +2,14 @@
 payment was handed over: the repeat (same Idempotency-Key, answer never recorded) pays it,
 once, on the real workflow (API.md, Idempotency)."""
 
+import json
 from decimal import Decimal
 
 from api import order_flow
 from api.idempotency import derived_id
 from tests.e2e.conftest import Stack
 from tests.e2e.flows import ADDRESS, book, list_item, users
+from tests.support import died_mid_request
 from workflows.contracts import Address, NewOrder
 
 
@@ -20,8 +22,16 @@ async def test_the_repeat_of_a_create_that_died_before_paying_pays_once(
     key = f"create-{buyer_id}"
     async with stack.client(seller_id, "seller") as seller:
         listing = await list_item(seller, quantity=1)
-    order_id = derived_id(buyer_id, key, f"order:{listing['id']}")
-    # The first run: admitted (order written, stock reserved), then the API died.
+    body = {
+        "listing_id": listing["id"],
+        "shipping_address": ADDRESS,
+        "payment": {"payment_method": "credit_card", "card_token": "tok_visa"},
+    }
+    sent = json.dumps(body).encode()
+    # The first run: claimed the key, was admitted (order written, stock reserved), then the
+    # API died, leaving its claim unanswered.
+    died_mid_request(url, buyer_id, key, "/api/orders", sent, generation="first-run")
+    order_id = derived_id(buyer_id, key, f"order:{listing['id']}", "first-run")
     await order_flow.start_order(
         stack.env.client,
         stack.settings,
@@ -35,17 +45,12 @@ async def test_the_repeat_of_a_create_that_died_before_paying_pays_once(
         ),
         repeatable=True,
     )
-    body = {
-        "listing_id": listing["id"],
-        "shipping_address": ADDRESS,
-        "payment": {"payment_method": "credit_card", "card_token": "tok_visa"},
-    }
     async with stack.client(buyer_id, "buyer") as buyer:
-        headers = {"Idempotency-Key": key}
-        repeat = await buyer.post("/api/orders/", json=body, headers=headers)
+        headers = {"Idempotency-Key": key, "Content-Type": "application/json"}
+        repeat = await buyer.post("/api/orders/", content=sent, headers=headers)
         assert repeat.status_code == 201, repeat.text
         assert (repeat.json()["id"], repeat.json()["status"]) == (order_id, "confirmed")
-        again = await buyer.post("/api/orders/", json=body, headers=headers)
+        again = await buyer.post("/api/orders/", content=sent, headers=headers)
         assert again.headers.get("Idempotent-Replayed") == "true"
 
     charges = book(url, order_id, "charge")

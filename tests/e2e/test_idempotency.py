@@ -95,7 +95,7 @@ async def test_a_repeat_after_a_lost_answer_finds_the_same_order(stack: Stack) -
         first = await buyer.post("/api/orders/", json=body, headers=headers)
         assert first.status_code == 201
         # As if the API had died after starting the workflow, before recording its answer.
-        lose_answers(stack.settings.database_url, buyer_id)
+        await lose_answers(stack.settings.database_url, buyer_id)
         again = await buyer.post("/api/orders/", json=body, headers=headers)
         assert again.status_code == 201, again.text
         assert again.json()["id"] == first.json()["id"]
@@ -112,7 +112,7 @@ async def test_a_repeated_payment_charges_once(stack: Stack) -> None:
         body = {"order_id": order["id"], "payment_method": "credit_card", "card_token": "tok_visa"}
         headers = {"Idempotency-Key": "pay-once"}
         first = await buyer.post("/api/payments/", json=body, headers=headers)
-        lose_answers(stack.settings.database_url, buyer_id)
+        await lose_answers(stack.settings.database_url, buyer_id)
         again = await buyer.post("/api/payments/", json=body, headers=headers)
         assert first.status_code == 201 and first.json()["status"] == "completed"
         assert again.json()["id"] == first.json()["id"]
@@ -182,7 +182,7 @@ async def twice_with_lost_answer(
     headers = {"Idempotency-Key": f"twice-{uuid.uuid4()}"}
     first = await client.post(path, json=body, headers=headers)
     assert first.status_code == 200, first.text
-    lose_answers(url, user_id)
+    await lose_answers(url, user_id)
     again = await client.post(path, json=body, headers=headers)
     assert "idempotent-replayed" not in again.headers
     return [first, again]
