@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from services.gateways.base import (
     GatewayMisconfigured,
@@ -61,7 +61,15 @@ def classified(call: Callable[[], T]) -> T:
     try:
         return call()
     except PaymentDeclined as declined:
-        raise ApplicationError(declined.message, type=declined.code, non_retryable=True) from None
+        # A business outcome, not a fault: one line here; BENIGN keeps the worker's own
+        # "Completing activity as failed" (with its traceback) at DEBUG and out of the metrics.
+        activity.logger.info("declined by the gateway: %s (%s)", declined.code, declined.message)
+        raise ApplicationError(
+            declined.message,
+            type=declined.code,
+            non_retryable=True,
+            category=ApplicationErrorCategory.BENIGN,
+        ) from None
     except OutcomeUnknown as unknown:
         # Not retried by the engine: the workflow asks the gateway what happened instead.
         raise ApplicationError(str(unknown), type=OUTCOME_UNKNOWN, non_retryable=True) from None
