@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import install_metrics
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="order-engine",
         version="1.0.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         description="Orders and payments of the car and car-parts marketplace.",
     )
     app.state.settings = settings
@@ -60,4 +63,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     install_openapi(app)
+    install_docs(app)
     return app
