@@ -85,6 +85,13 @@ def dev(
 
     settings = get_settings()
     host, port = settings.temporal_address.rsplit(":", 1)
+    check_ports_free(
+        [
+            ("Temporal", host, int(port)),
+            ("Temporal UI", host, ui_port),
+            ("API", settings.api_host, settings.api_port),
+        ]
+    )
     state_dir.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
@@ -126,6 +133,7 @@ def dev(
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         typer.echo("a process exited; stopping the others", err=True)
+        raise typer.Exit(1)
     except KeyboardInterrupt:
         pass
     finally:
@@ -136,6 +144,27 @@ def dev(
                 process.wait(timeout=25)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def check_ports_free(wanted: list[tuple[str, str, int]]) -> None:
+    """Exit 1 naming each port (what, host, port) that something else already listens on: else
+    the API or Temporal would fail behind a "ready" answered by whatever holds the port."""
+    taken = []
+    for what, host, port in wanted:
+        with socket.socket() as probe:
+            # SO_REUSEADDR: a port left in TIME_WAIT by our own last run is free, not taken.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                taken.append(f"port {port} ({what}, {host}) is already in use")
+    if taken:
+        typer.echo(
+            "\n".join(taken) + "\nStop what holds it (`lsof -i :PORT` names it; often an earlier "
+            "`make run`), or choose other ports (README, Troubleshooting).",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
