@@ -3,11 +3,12 @@
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.gateway import GatewayActivities
@@ -15,20 +16,23 @@ from activities.orders import OrderActivities
 from config import Settings, get_settings
 from db.migrate import upgrade
 from services.gateways import build_gateway
+from workflows.client import connect
 from workflows.order import OrderWorkflow
 
 ACTIVITY_THREADS = 32
 log = logging.getLogger("order_engine.worker")
 
 
-async def connect(settings: Settings, lazy: bool = False) -> Client:
-    """The one way every process builds its client: same address, namespace and converter."""
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        lazy=lazy,
-    )
+def activities_of(*providers: object) -> list[Callable[..., Any]]:
+    """Every @activity.defn method of these objects: a new activity is registered by being
+    written, not by being listed again here."""
+    return [
+        getattr(provider, name)
+        for provider in providers
+        for name in dir(type(provider))
+        if not name.startswith("_")
+        and hasattr(getattr(type(provider), name), "__temporal_activity_definition")
+    ]
 
 
 def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
@@ -38,24 +42,7 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
         client,
         task_queue=settings.task_queue,
         workflows=[OrderWorkflow],
-        activities=[
-            orders.admit_order,
-            orders.begin_payment_attempt,
-            orders.request_bank_transfer,
-            orders.complete_payment,
-            orders.note_unknown_outcome,
-            orders.record_gateway_event,
-            orders.fail_payment,
-            orders.record_transition,
-            orders.cancel_order,
-            orders.note_cancel_requested,
-            orders.settle_refund,
-            orders.alert_admins,
-            gateway.charge,
-            gateway.find_charge,
-            gateway.refund,
-            gateway.find_refund,
-        ],
+        activities=activities_of(orders, gateway),
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=20),

@@ -12,14 +12,7 @@ from typing import TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from services.gateways.base import (
-    GatewayMisconfigured,
-    GatewayUnavailable,
-    OutcomeUnknown,
-    PaymentDeclined,
-    PaymentGateway,
-)
-from workflows.contracts import (
+from domain.contracts import (
     GATEWAY_MISCONFIGURED,
     GATEWAY_UNAVAILABLE,
     NOT_SENT,
@@ -30,6 +23,13 @@ from workflows.contracts import (
     RefundLookup,
     RefundRequest,
     RefundResult,
+)
+from services.gateways.base import (
+    GatewayMisconfigured,
+    GatewayUnavailable,
+    OutcomeUnknown,
+    PaymentDeclined,
+    PaymentGateway,
 )
 
 T = TypeVar("T")

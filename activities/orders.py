@@ -4,8 +4,7 @@ from temporalio import activity
 
 from db.engine import session_scope
 from db.types import utcnow
-from services import admission, fulfilment, notifications, payments
-from workflows.contracts import (
+from domain.contracts import (
     AdminAlert,
     Admission,
     BankTransferRequested,
@@ -20,6 +19,7 @@ from workflows.contracts import (
     RefundSettled,
     Transition,
 )
+from services import admission, fulfilment, notifications, payments
 
 
 class OrderActivities:

@@ -24,7 +24,7 @@ from api.routes import (
 )
 from config import Settings, get_settings
 from db.migrate import upgrade
-from worker import connect
+from workflows.client import connect
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

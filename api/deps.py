@@ -12,6 +12,7 @@ from api.errors import ApiError
 from api.idempotency import GENERATION, derived_id
 from api.order_limits import rate_limit
 from config import Settings
+from services.order_queries import Viewer
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -54,6 +55,18 @@ async def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def viewer_of(me: Principal) -> Viewer:
+    """What the caller may see: their own orders, or all of them for an admin."""
+    return Viewer(me.user_id, me.is_admin)
+
+
+async def get_viewer(me: PrincipalDep) -> Viewer:
+    return viewer_of(me)
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
 
 class Keyed:

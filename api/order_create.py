@@ -5,7 +5,7 @@ from temporalio.client import Client
 
 from api.auth import Principal
 from api.db import reading
-from api.deps import Keyed, limit_payment_attempts, require_role
+from api.deps import Keyed, limit_payment_attempts, require_role, viewer_of
 from api.errors import ApiError, not_found
 from api.order_flow import (
     PAY_AFTER_ADMISSION_WAIT,
@@ -18,8 +18,8 @@ from api.order_reads import exists, load_detail
 from api.schemas import OrderCreate, OrderDetail
 from config import Settings
 from db.tables import Listing
-from services.order_queries import Viewer
-from workflows.contracts import NewOrder, PayCommand
+from domain.contracts import NewOrder, PayCommand
+from domain.workflow_ids import order_workflow_id
 
 
 async def create(
@@ -27,7 +27,7 @@ async def create(
 ) -> OrderDetail:
     require_role(me, "buyer")
     check_quantity(settings, body.quantity)
-    viewer = Viewer(me.user_id, me.is_admin)
+    viewer = viewer_of(me)
     # Scoped to the listing: a key reused (after its 24 h) for another listing names a new
     # order, never the old one.
     order_id = keyed.id_for(f"order:{body.listing_id}")
@@ -93,7 +93,7 @@ async def _pay_new_order(
     await submit_payment(
         client,
         settings,
-        f"order-{order_id}",
+        order_workflow_id(order_id),
         PayCommand(
             payment_id=keyed.id_for(f"order-payment:{order_id}"),
             payment_method=body.payment.payment_method,
@@ -103,4 +103,4 @@ async def _pay_new_order(
         update_id=keyed.update_id(f"order-payment:{order_id}"),
         wait=PAY_AFTER_ADMISSION_WAIT,
     )
-    return await load_detail(settings, Viewer(me.user_id, me.is_admin), order_id)
+    return await load_detail(settings, viewer_of(me), order_id)

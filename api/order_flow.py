@@ -9,16 +9,16 @@ from api.errors import ApiError
 from api.order_limits import TOTAL_TOO_LARGE, too_many_open_orders
 from api.workflow_calls import call_workflow
 from config import Settings
-from workflows.contracts import (
+from domain.contracts import (
     CARD_METHODS,
     Admission,
     BankTransferCommand,
     NewOrder,
-    OrderInput,
-    OrderTimeouts,
     PayCommand,
     PaymentOutcome,
 )
+from domain.workflow_ids import order_workflow_id
+from workflows.inputs import order_input
 from workflows.order import OrderWorkflow
 
 # Creation normally answers in milliseconds; this bound only keeps a request from hanging when
@@ -47,19 +47,8 @@ async def start_order(
     """
     operation = WithStartWorkflowOperation(
         OrderWorkflow.run,
-        OrderInput(
-            order=new,
-            timeouts=OrderTimeouts(
-                payment=settings.payment_timeout,
-                ship=settings.ship_timeout,
-                delivery=settings.delivery_timeout,
-                bank_transfer=settings.bank_transfer_timeout,
-                gateway_call=settings.gateway_timeout,
-                charge_lookup_window=settings.charge_lookup_window,
-            ),
-            gateway=settings.payment_gateway,
-        ),
-        id=f"order-{new.order_id}",
+        order_input(new, settings),
+        id=order_workflow_id(new.order_id),
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING
         if repeatable

@@ -15,8 +15,8 @@ from pydantic import (
     model_validator,
 )
 
+from domain.contracts import Address
 from domain.money import MAX_AMOUNT, quantize
-from workflows.contracts import Address
 
 # Plain ASCII digits, an optional minus and at most two places: no exponents, underscores,
 # plus signs, other scripts' digits or surrounding junk, all of which Decimal() would take.

@@ -40,7 +40,7 @@ from bench.procfs import CpuUse, PeakRss
 from bench.report import Phase, RunInfo, breakdown_table, figures, table, write
 from bench.stack import JWT_SECRET, TASK_QUEUE, Stack, running_stack
 from config import Settings
-from worker import connect
+from workflows.client import connect
 
 Driver = Callable[[Timings], Callable[[str], Awaitable[None]]]
 RESULTS = Path(__file__).resolve().parent / "results" / "lifecycle.json"

@@ -9,11 +9,12 @@ from sqlalchemy import case, func, select, text, update
 from sqlalchemy.orm import Session
 
 from db.tables import Invoice, Listing, Order
+from domain.contracts import Admission, NewOrder, Transition
 from domain.money import MAX_AMOUNT
 from domain.totals import Totals, order_totals
+from domain.workflow_ids import order_workflow_id
 from services.counters import yearly_number
 from services.timeline import record
-from workflows.contracts import Admission, NewOrder, Transition
 
 # The first key of the advisory lock that serializes one buyer's admissions.
 _OPEN_ORDERS_LOCK = 4_201
@@ -138,7 +139,7 @@ def _insert_order(
         status="pending",
         refunded_amount=Decimal("0"),
         created_at=now,
-        workflow_id=f"order-{new.order_id}",
+        workflow_id=order_workflow_id(new.order_id),
     )
     session.add(order)
     session.flush()

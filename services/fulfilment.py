@@ -4,8 +4,8 @@ from sqlalchemy import case, update
 from sqlalchemy.orm import Session
 
 from db.tables import Invoice, Listing, Order, Payment
+from domain.contracts import Cancellation, CancelRequested, Transition
 from services.timeline import lock_order, note, record
-from workflows.contracts import Cancellation, CancelRequested, Transition
 
 
 def apply(session: Session, transition: Transition) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.tables import Notification, Order
-from workflows.contracts import AdminAlert
+from domain.contracts import AdminAlert
 
 # The inbox every admin reads (admins are a role of the token, not a list of users).
 ADMINS = "role:admin"

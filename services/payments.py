@@ -5,8 +5,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from db.tables import Invoice, Payment
-from services.timeline import lock_order, note, record
-from workflows.contracts import (
+from domain.contracts import (
     BankTransferRequested,
     GatewayEventSeen,
     OutcomeUnknown,
@@ -16,6 +15,7 @@ from workflows.contracts import (
     RefundSettled,
     Transition,
 )
+from services.timeline import lock_order, note, record
 
 
 def begin_attempt(session: Session, attempt: PaymentAttempt) -> None:

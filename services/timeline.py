@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.tables import Order, OrderEvent
+from domain.contracts import Transition
 from services.notifications import MESSAGES, notify_order_event
-from workflows.contracts import Transition
 
 _STAMPS = {
     "confirmed": "confirmed_at",

@@ -14,7 +14,8 @@ from config import Settings
 from db.engine import session_scope
 from db.tables import IdempotencyRecord, Listing
 from db.types import utcnow
-from workflows.contracts import Address, NewOrder, OrderInput, OrderTimeouts
+from domain.contracts import Address, NewOrder, OrderInput
+from workflows import inputs
 
 BIN = Path(sys.executable).parent
 
@@ -67,25 +68,15 @@ def order_input(
     listing_id: str, buyer_id: str = "buyer-1", quantity: int = 1, settings: Settings | None = None
 ) -> OrderInput:
     settings = settings or Settings()
-    return OrderInput(
-        order=NewOrder(
-            order_id=str(uuid.uuid4()),
-            buyer_id=buyer_id,
-            listing_id=listing_id,
-            quantity=quantity,
-            shipping_address=ADDRESS,
-            tax_rate=settings.tax_rate,
-        ),
-        timeouts=OrderTimeouts(
-            payment=settings.payment_timeout,
-            ship=settings.ship_timeout,
-            delivery=settings.delivery_timeout,
-            bank_transfer=settings.bank_transfer_timeout,
-            gateway_call=settings.gateway_timeout,
-            charge_lookup_window=settings.charge_lookup_window,
-        ),
-        gateway=settings.payment_gateway,
+    new = NewOrder(
+        order_id=str(uuid.uuid4()),
+        buyer_id=buyer_id,
+        listing_id=listing_id,
+        quantity=quantity,
+        shipping_address=ADDRESS,
+        tax_rate=settings.tax_rate,
     )
+    return inputs.order_input(new, settings)
 
 
 SHORT = timedelta(seconds=1)

@@ -19,8 +19,8 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.gateway import GatewayActivities
     from activities.orders import OrderActivities
+    from domain.contracts import Cancellation, OrderInput, OrderResult, RefundRequest
     from domain.order_states import OrderStatus
-    from workflows.contracts import Cancellation, OrderInput, OrderResult, RefundRequest
     from workflows.order import OrderWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"

@@ -20,9 +20,7 @@ from workflows.step_options import STEP_TIMEOUT, db_step, gateway_options
 with workflow.unsafe.imports_passed_through():
     from activities.gateway import GatewayActivities
     from activities.orders import OrderActivities
-    from domain.payment_errors import buyer_message
-    from workflows import search_attributes as sa
-    from workflows.contracts import (
+    from domain.contracts import (
         GATEWAY_MISCONFIGURED,
         OUTCOME_UNKNOWN,
         PROCESSING_ERROR,
@@ -37,6 +35,8 @@ with workflow.unsafe.imports_passed_through():
         RefundResult,
         ResolveCommand,
     )
+    from domain.payment_errors import buyer_message
+    from workflows import search_attributes as sa
 
 DEFAULT_LOOKUP_WINDOW = timedelta(days=1)
 FIRST_RECHECK = timedelta(seconds=10)

@@ -16,9 +16,7 @@ from temporalio.exceptions import ApplicationError
 # Passed through like the rest: modules without state, loaded once instead of for every run.
 with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
-    from domain.order_states import InvalidTransition, OrderAction, OrderStatus, Role, next_status
-    from workflows import search_attributes as sa
-    from workflows.contracts import (
+    from domain.contracts import (
         CANCEL_REQUESTED,
         Admission,
         BankTransferCommand,
@@ -47,6 +45,8 @@ with workflow.unsafe.imports_passed_through():
         ShipCommand,
         Transition,
     )
+    from domain.order_states import InvalidTransition, OrderAction, OrderStatus, Role, next_status
+    from workflows import search_attributes as sa
     from workflows.gateway_conversation import GatewayConversation, Refusal, publish_payment
     from workflows.step_options import db_step
 

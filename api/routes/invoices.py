@@ -3,7 +3,7 @@
 from sqlalchemy.orm import Session
 
 from api.db import in_transaction, reading
-from api.deps import PrincipalDep, SettingsDep
+from api.deps import PrincipalDep, SettingsDep, ViewerDep
 from api.errors import not_found
 from api.params import Cursor, Limit
 from api.routing import SlashRouter
@@ -11,16 +11,18 @@ from api.schemas import InvoiceOut, Page
 from api.views import invoice_out
 from db.tables import Order
 from services import order_queries
-from services.order_queries import Viewer
 
 router = SlashRouter(tags=["invoices"])
 
 
 @router.get("/api/invoices/", response_model=Page[InvoiceOut])
 async def list_invoices(
-    me: PrincipalDep, settings: SettingsDep, limit: Limit = 50, cursor: Cursor = None
+    me: PrincipalDep,
+    viewer: ViewerDep,
+    settings: SettingsDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> dict[str, object]:
-    viewer = Viewer(me.user_id, me.is_admin)
 
     def read(session: Session) -> dict[str, object]:
         rows, next_cursor = order_queries.list_invoices(session, viewer, limit, cursor)
@@ -30,8 +32,9 @@ async def list_invoices(
 
 
 @router.get("/api/invoices/{invoice_id}/", response_model=InvoiceOut)
-async def get_invoice(invoice_id: str, me: PrincipalDep, settings: SettingsDep) -> InvoiceOut:
-    viewer = Viewer(me.user_id, me.is_admin)
+async def get_invoice(
+    invoice_id: str, me: PrincipalDep, viewer: ViewerDep, settings: SettingsDep
+) -> InvoiceOut:
 
     def read(session: Session) -> InvoiceOut | None:
         invoice = order_queries.visible_invoice(session, viewer, invoice_id)

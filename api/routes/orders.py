@@ -5,8 +5,9 @@ from typing import Literal
 from fastapi import Response
 
 from api import order_create
+from api.access import authorize
 from api.db import in_transaction, reading
-from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep
+from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep, ViewerDep
 from api.errors import ApiError
 from api.order_reads import load_detail
 from api.params import Cursor, Limit
@@ -14,9 +15,10 @@ from api.routing import SlashRouter
 from api.schemas import OrderCreate, OrderDetail, OrderOut, OrderPatch, Page
 from api.views import order_out
 from api.workflow_calls import call_workflow
+from domain.contracts import CancelCommand
+from domain.permissions import Act
 from services import order_queries
-from services.order_queries import BUYER_FIELDS, EDITABLE_STATUSES, NotEditable, Viewer
-from workflows.contracts import CancelCommand
+from services.order_queries import BUYER_FIELDS, EDITABLE_STATUSES, NotEditable
 from workflows.order import OrderWorkflow
 
 router = SlashRouter(tags=["orders"])
@@ -34,6 +36,7 @@ async def create_order(
 @router.get("/api/orders/", response_model=Page[OrderOut])
 async def list_orders(
     me: PrincipalDep,
+    viewer: ViewerDep,
     settings: SettingsDep,
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -41,7 +44,6 @@ async def list_orders(
     status: Literal["pending", "confirmed", "shipped", "delivered", "cancelled", "refunded"]
     | None = None,
 ) -> dict[str, object]:
-    viewer = Viewer(me.user_id, me.is_admin)
 
     def read(session):  # type: ignore[no-untyped-def]
         orders, next_cursor = order_queries.list_orders(
@@ -57,14 +59,15 @@ async def list_orders(
 
 
 @router.get("/api/orders/{order_id}/", response_model=OrderDetail)
-async def get_order(order_id: str, me: PrincipalDep, settings: SettingsDep) -> OrderDetail:
-    return await load_detail(settings, Viewer(me.user_id, me.is_admin), order_id)
+async def get_order(
+    order_id: str, me: PrincipalDep, viewer: ViewerDep, settings: SettingsDep
+) -> OrderDetail:
+    return await load_detail(settings, viewer, order_id)
 
 
 async def _edit(
-    order_id: str, body: OrderPatch, me: PrincipalDep, settings: SettingsDep
+    order_id: str, body: OrderPatch, me: PrincipalDep, viewer: ViewerDep, settings: SettingsDep
 ) -> OrderDetail:
-    viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, order_id)
     changes = body.model_dump(exclude_unset=True, mode="json")
     if changes.get("shipping_address", {}) is None:
@@ -116,11 +119,10 @@ router.add_api_route(
 
 @router.delete("/api/orders/{order_id}/", status_code=204)
 async def delete_order(
-    order_id: str, me: PrincipalDep, settings: SettingsDep, client: ClientDep
+    order_id: str, me: PrincipalDep, viewer: ViewerDep, settings: SettingsDep, client: ClientDep
 ) -> Response:
-    order = await load_detail(settings, Viewer(me.user_id, me.is_admin), order_id)
-    if order.buyer_id != me.user_id:
-        raise ApiError(403, "forbidden", "Only the buyer may delete an order")
+    order = await load_detail(settings, viewer, order_id)
+    authorize(Act.DELETE, me, order)
     if order.status != "pending" or (order.payment and order.payment.status != "failed"):
         raise ApiError(409, "invalid_transition", "Only a pending, unpaid order can be deleted")
     handle = client.get_workflow_handle(order.workflow_id)

@@ -1,13 +1,13 @@
 """An admin settles a charge whose outcome the gateway could not tell (API.md, Payments)."""
 
-from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep
-from api.errors import ApiError
+from api.access import authorize_admin
+from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep, ViewerDep
 from api.order_reads import load_detail, load_payment
 from api.routing import SlashRouter
 from api.schemas import PaymentOut, PaymentResolve
 from api.workflow_calls import call_workflow
-from services.order_queries import Viewer
-from workflows.contracts import ResolveCommand
+from domain.contracts import ResolveCommand
+from domain.permissions import Act
 from workflows.order import OrderWorkflow
 
 router = SlashRouter(tags=["payments"])
@@ -18,13 +18,12 @@ async def resolve_payment(
     payment_id: str,
     body: PaymentResolve,
     me: PrincipalDep,
+    viewer: ViewerDep,
     settings: SettingsDep,
     client: ClientDep,
     keyed: KeyedDep,
 ) -> PaymentOut:
-    if not me.is_admin:
-        raise ApiError(403, "forbidden", "Only an admin resolves a payment")
-    viewer = Viewer(me.user_id, me.is_admin)
+    authorize_admin(Act.RESOLVE, me)
     payment = await load_payment(settings, viewer, payment_id)
     order = await load_detail(settings, viewer, payment.order_id)
     command = ResolveCommand(

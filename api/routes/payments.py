@@ -2,8 +2,9 @@
 
 from sqlalchemy.orm import Session
 
+from api.access import authorize
 from api.db import reading
-from api.deps import ClientDep, KeyedDep, PaymentAttemptLimit, PrincipalDep, SettingsDep
+from api.deps import ClientDep, KeyedDep, PaymentAttemptLimit, PrincipalDep, SettingsDep, ViewerDep
 from api.errors import ApiError, not_found
 from api.order_flow import check_payment_request, pay, submit_payment
 from api.order_reads import load_detail
@@ -13,9 +14,10 @@ from api.schemas import Page, PaymentCreate, PaymentOut, PaymentRetry
 from api.views import payment_out
 from config import Settings
 from db.types import utcnow
+from domain.contracts import PayCommand
+from domain.permissions import Act
 from services import order_queries
 from services.order_queries import Viewer
-from workflows.contracts import PayCommand
 
 router = SlashRouter(tags=["payments"])
 
@@ -28,12 +30,15 @@ router = SlashRouter(tags=["payments"])
     response_model_exclude_none=False,
 )
 async def create_payment(
-    body: PaymentCreate, me: PrincipalDep, settings: SettingsDep, client: ClientDep, keyed: KeyedDep
+    body: PaymentCreate,
+    me: PrincipalDep,
+    viewer: ViewerDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    keyed: KeyedDep,
 ) -> PaymentOut:
-    viewer = Viewer(me.user_id, me.is_admin)
     order = await load_detail(settings, viewer, body.order_id)
-    if order.buyer_id != me.user_id:
-        raise ApiError(403, "forbidden", "Only the order's buyer pays it")
+    authorize(Act.PAY, me, order)
     check_payment_request(body.payment_method, body.card_token)
     command = PayCommand(
         payment_id=keyed.id_for(f"payment:{order.id}"),
@@ -69,9 +74,12 @@ async def create_payment(
 
 @router.get("/api/payments/", response_model=Page[PaymentOut])
 async def list_payments(
-    me: PrincipalDep, settings: SettingsDep, limit: Limit = 50, cursor: Cursor = None
+    me: PrincipalDep,
+    viewer: ViewerDep,
+    settings: SettingsDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> dict[str, object]:
-    viewer = Viewer(me.user_id, me.is_admin)
 
     def read(session: Session) -> dict[str, object]:
         rows, next_cursor = order_queries.list_payments(session, viewer, limit, cursor)
@@ -81,8 +89,10 @@ async def list_payments(
 
 
 @router.get("/api/payments/{payment_id}/", response_model=PaymentOut)
-async def get_payment(payment_id: str, me: PrincipalDep, settings: SettingsDep) -> PaymentOut:
-    return await _load(settings, Viewer(me.user_id, me.is_admin), payment_id, me.is_admin)
+async def get_payment(
+    payment_id: str, me: PrincipalDep, viewer: ViewerDep, settings: SettingsDep
+) -> PaymentOut:
+    return await _load(settings, viewer, payment_id, me.is_admin)
 
 
 @router.post(
@@ -94,15 +104,14 @@ async def retry_payment(
     payment_id: str,
     body: PaymentRetry,
     me: PrincipalDep,
+    viewer: ViewerDep,
     settings: SettingsDep,
     client: ClientDep,
     keyed: KeyedDep,
 ) -> PaymentOut:
-    viewer = Viewer(me.user_id, me.is_admin)
     payment = await _load(settings, viewer, payment_id, me.is_admin)
     order = await load_detail(settings, viewer, payment.order_id)
-    if order.buyer_id != me.user_id:
-        raise ApiError(403, "forbidden", "Only the order's buyer pays it")
+    authorize(Act.RETRY, me, order)
     if order.payment is None or order.payment.id != payment.id:
         # An older attempt of this order, superseded by a newer payment: that one is retried.
         raise ApiError(409, "invalid_transition", "Only the order's current payment can be retried")

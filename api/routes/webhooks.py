@@ -14,8 +14,9 @@ from api.db import in_transaction, reading
 from api.deps import ClientDep, SettingsDep
 from api.errors import ApiError
 from db.tables import InboundEvent, Payment
+from domain.contracts import GatewayEvent
+from domain.workflow_ids import order_workflow_id
 from services.inbound_events import first_time
-from workflows.contracts import GatewayEvent
 from workflows.order import OrderWorkflow
 
 router = APIRouter(tags=["webhooks"])
@@ -84,7 +85,7 @@ async def _forward(client: ClientDep, url: str, event: Any) -> None:
         detail=subject.get("reason") or subject.get("failure_reason"),
     )
     try:
-        await client.get_workflow_handle(f"order-{order_id}").signal(
+        await client.get_workflow_handle(order_workflow_id(order_id)).signal(
             OrderWorkflow.gateway_event, signal
         )
     except RPCError as error:

@@ -7,7 +7,7 @@ of times).
 
 from typing import Protocol
 
-from workflows.contracts import (
+from domain.contracts import (
     ChargeLookup,
     ChargeRequest,
     ChargeResult,

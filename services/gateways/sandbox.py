@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import session_scope
 from db.tables import SandboxOperation
-from services.gateways.base import GatewayUnavailable, OutcomeUnknown, PaymentDeclined
-from workflows.contracts import (
+from domain.contracts import (
     ChargeLookup,
     ChargeRequest,
     ChargeResult,
@@ -24,6 +23,7 @@ from workflows.contracts import (
     RefundRequest,
     RefundResult,
 )
+from services.gateways.base import GatewayUnavailable, OutcomeUnknown, PaymentDeclined
 
 SUCCEEDING_TOKENS = frozenset({"tok_visa", "tok_mastercard"})
 DECLINES = {

@@ -12,6 +12,14 @@ from typing import Any
 
 import stripe
 
+from domain.contracts import (
+    ChargeLookup,
+    ChargeRequest,
+    ChargeResult,
+    RefundLookup,
+    RefundRequest,
+    RefundResult,
+)
 from domain.money import to_minor_units
 from services.gateways.base import (
     GatewayMisconfigured,
@@ -20,14 +28,6 @@ from services.gateways.base import (
     PaymentDeclined,
 )
 from services.gateways.stripe_errors import never_sent
-from workflows.contracts import (
-    ChargeLookup,
-    ChargeRequest,
-    ChargeResult,
-    RefundLookup,
-    RefundRequest,
-    RefundResult,
-)
 
 _DECLINE_CODES = {"insufficient_funds": "insufficient_funds", "expired_card": "expired_card"}
 # A card that needs the buyer's action (3-D Secure) cannot be completed by an API-only charge.

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from db.engine import session_scope
 from db.tables import Listing, Order
 from db.types import utcnow
+from domain.contracts import Admission, NewOrder
 from services.admission import admit_order
 from tests.support import ADDRESS
-from workflows.contracts import Admission, NewOrder
 
 # The PostgreSQL database lives for the whole session: years no other test uses keep the
 # yearly counters of each test to itself.

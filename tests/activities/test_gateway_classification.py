@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 from activities.gateway import GatewayActivities, classified
 from db.engine import session_scope
 from db.tables import SandboxOperation
+from domain.contracts import ChargeRequest
 from services.gateways.base import (
     GatewayMisconfigured,
     GatewayUnavailable,
@@ -18,7 +19,6 @@ from services.gateways.base import (
 )
 from services.gateways.sandbox import SandboxGateway
 from tests.activities.helpers import uid
-from workflows.contracts import ChargeRequest
 
 
 def raising(error: Exception) -> NoReturn:

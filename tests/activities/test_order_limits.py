@@ -10,11 +10,11 @@ import pytest
 from db.engine import session_scope
 from db.tables import Order, Payment
 from db.types import utcnow
+from domain.contracts import PaymentAttempt, PaymentCompleted, PaymentFailed
 from services import order_queries, payments
 from services.order_queries import NotEditable
 from tests.activities.helpers import admit, count, listing_state, new_order, uid
 from tests.support import make_listing
-from workflows.contracts import PaymentAttempt, PaymentCompleted, PaymentFailed
 
 
 def test_ten_concurrent_creates_leave_at_most_five_open_orders(postgres_url: str) -> None:

@@ -7,10 +7,7 @@ from sqlalchemy import select
 from db.engine import session_scope
 from db.tables import Invoice, Notification, OrderEvent, Payment
 from db.types import utcnow
-from services import fulfilment, payments
-from tests.activities.helpers import admit, listing_state, load_order, new_order, uid
-from tests.support import make_listing
-from workflows.contracts import (
+from domain.contracts import (
     Cancellation,
     NewOrder,
     PaymentAttempt,
@@ -18,6 +15,9 @@ from workflows.contracts import (
     PaymentFailed,
     RefundResult,
 )
+from services import fulfilment, payments
+from tests.activities.helpers import admit, listing_state, load_order, new_order, uid
+from tests.support import make_listing
 
 TOTAL = Decimal("1524.00")
 

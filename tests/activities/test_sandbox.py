@@ -7,10 +7,10 @@ from temporalio.exceptions import ApplicationError
 from activities.gateway import GatewayActivities
 from db.engine import session_scope
 from db.tables import SandboxOperation
+from domain.contracts import ChargeRequest, ChargeResult, RefundRequest
 from services.gateways.base import GatewayUnavailable, OutcomeUnknown, PaymentDeclined
 from services.gateways.sandbox import SandboxGateway
 from tests.activities.helpers import uid
-from workflows.contracts import ChargeRequest, ChargeResult, RefundRequest
 
 
 def charge_request(

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from domain.contracts import ChargeRequest, RefundRequest
 from services.gateways.base import (
     GatewayMisconfigured,
     GatewayUnavailable,
@@ -14,7 +15,6 @@ from services.gateways.base import (
 )
 from services.gateways.stripe_gateway import StripeGateway
 from tests.fake_stripe import FakeStripe, free_port, running_fake_stripe
-from workflows.contracts import ChargeRequest, RefundRequest
 
 
 @pytest.fixture(scope="module")

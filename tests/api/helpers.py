@@ -7,9 +7,9 @@ from typing import Any
 from db.engine import session_scope
 from db.tables import Listing, Order, Payment
 from db.types import utcnow
+from domain.contracts import NewOrder
 from services.admission import admit_order
 from tests.support import ADDRESS, make_listing
-from workflows.contracts import NewOrder
 
 ADDRESS_JSON = ADDRESS.model_dump(exclude_none=True)
 

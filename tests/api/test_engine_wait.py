@@ -6,10 +6,10 @@ import time
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.contracts import Admission
 from tests.api.conftest import HANG, Api
 from tests.api.helpers import order_body, seed_order
 from tests.support import make_listing
-from workflows.contracts import Admission
 
 WAIT = 0.3
 

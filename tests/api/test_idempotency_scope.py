@@ -13,10 +13,10 @@ from api.idempotency import derived_id
 from db.engine import session_scope
 from db.tables import IdempotencyRecord, Listing
 from db.types import utcnow
+from domain.contracts import PaymentOutcome
 from tests.api.conftest import Api
 from tests.api.helpers import add_payment, order_body, rows, seed_order
 from tests.support import died_mid_request, make_listing
-from workflows.contracts import PaymentOutcome
 
 LISTING = {"listing_type": "part", "title": "Brake pads", "unit_price": "10.00"}
 

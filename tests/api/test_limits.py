@@ -10,10 +10,10 @@ import pytest
 
 from api.auth import AUDIENCE, issue_token
 from db.tables import IdempotencyRecord, Listing, Order
+from domain.contracts import Admission
 from tests.api.conftest import SECRET, Api
 from tests.api.helpers import order_body, orders_of, rows, seed_order, stock
 from tests.support import make_listing
-from workflows.contracts import Admission
 
 LISTING = {"listing_type": "part", "title": "Brake pads", "unit_price": "10.00"}
 

@@ -18,9 +18,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli import DEV_SERVER_TUNING
+from domain.contracts import GatewayEvent
 from tests.support import binary, make_listing
 from tests.workflows.shop import open_shop, the_order, timeline
-from workflows.contracts import GatewayEvent
 from workflows.order import SEEN_EVENTS, OrderWorkflow
 from workflows.search_attributes import ALL
 

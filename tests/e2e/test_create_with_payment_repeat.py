@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from api import order_flow
 from api.idempotency import derived_id
+from domain.contracts import Address, NewOrder
 from tests.e2e.conftest import Stack
 from tests.e2e.flows import ADDRESS, book, list_item, users
 from tests.support import died_mid_request
-from workflows.contracts import Address, NewOrder
 
 
 async def test_the_repeat_of_a_create_that_died_before_paying_pays_once(

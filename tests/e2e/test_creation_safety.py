@@ -19,9 +19,9 @@ from config import Settings
 from db.engine import session_scope
 from db.migrate import upgrade
 from db.tables import Listing, Order
+from domain.contracts import NewOrder
 from tests.support import ADDRESS, make_listing
 from worker import build_worker
-from workflows.contracts import NewOrder
 from workflows.order import OrderWorkflow
 
 

@@ -17,10 +17,11 @@ from config import Settings
 from db.engine import session_scope
 from db.migrate import upgrade
 from db.tables import Order
+from domain.contracts import NewOrder, PayCommand, ShipCommand
 from tests.e2e.conftest import free_port
 from tests.support import ADDRESS, binary, make_listing
-from worker import build_worker, connect
-from workflows.contracts import NewOrder, PayCommand, ShipCommand
+from worker import build_worker
+from workflows.client import connect
 from workflows.order import OrderWorkflow
 from workflows.search_attributes import cli_flags
 

@@ -27,9 +27,9 @@ from config import Settings
 from db.engine import session_scope
 from db.migrate import upgrade
 from db.tables import Order, Payment
+from domain.contracts import NewOrder, PayCommand
 from tests.e2e.flows import book
 from tests.support import ADDRESS, make_listing
-from workflows.contracts import NewOrder, PayCommand
 from workflows.order import OrderWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]

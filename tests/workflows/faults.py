@@ -13,10 +13,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import session_scope
 from db.tables import Notification
+from domain.contracts import PayCommand, PaymentOutcome
 from services.notifications import ADMINS
 from tests.fake_stripe import FakeStripe, running_fake_stripe
 from tests.workflows.shop import Handle, Purchase, Shop, open_shop
-from workflows.contracts import PayCommand, PaymentOutcome
 from workflows.order import OrderWorkflow
 
 

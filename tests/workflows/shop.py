@@ -16,9 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from config import Settings
 from db.engine import session_scope
 from db.tables import Base, Invoice, Listing, Order, OrderEvent, Payment, SandboxOperation
-from tests.support import order_input
-from worker import ACTIVITY_THREADS, build_worker
-from workflows.contracts import (
+from domain.contracts import (
     Admission,
     CancelCommand,
     DeliverCommand,
@@ -27,6 +25,8 @@ from workflows.contracts import (
     PaymentOutcome,
     ShipCommand,
 )
+from tests.support import order_input
+from worker import ACTIVITY_THREADS, build_worker
 from workflows.order import OrderWorkflow
 
 BUYER = "buyer-1"

@@ -2,10 +2,10 @@
 
 from temporalio.testing import WorkflowEnvironment
 
+from domain.contracts import OrderResult
 from tests.support import make_listing
 from tests.workflows.shop import Shop, listing_row, order_row
 from workflows import search_attributes as sa
-from workflows.contracts import OrderResult
 
 
 async def test_second_order_for_the_last_unit_is_rejected_out_of_stock(

@@ -5,9 +5,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
+from domain.contracts import BankTransferCommand, OfflinePaymentCommand
 from tests.support import make_listing
 from tests.workflows.shop import BUYER, Shop, invoice_of, payments_of, the_order
-from workflows.contracts import BankTransferCommand, OfflinePaymentCommand
 from workflows.order import OrderWorkflow
 
 

@@ -11,6 +11,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
+from domain.contracts import CANCEL_REQUESTED, CancelCommand, GatewayEvent, ResolveCommand
 from tests.fake_stripe import running_fake_stripe
 from tests.support import make_listing
 from tests.workflows.faults import (
@@ -29,7 +30,6 @@ from tests.workflows.shop import (
     the_order,
     timeline,
 )
-from workflows.contracts import CANCEL_REQUESTED, CancelCommand, GatewayEvent, ResolveCommand
 from workflows.order import OrderWorkflow
 
 HOUR = timedelta(hours=1)

@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.support import make_listing
-from tests.workflows.faults import activity_started, start_paying
-from tests.workflows.shop import BUYER, Purchase, Shop, open_shop
-from workflows.contracts import (
+from domain.contracts import (
     CANCEL_REQUESTED,
     BankTransferCommand,
     GatewayEvent,
     OfflinePaymentCommand,
     ResolveCommand,
 )
+from tests.support import make_listing
+from tests.workflows.faults import activity_started, start_paying
+from tests.workflows.shop import BUYER, Purchase, Shop, open_shop
 from workflows.order import OrderWorkflow
 
 HISTORIES = Path(__file__).parents[1] / "histories"

@@ -1,0 +1,19 @@
+"""The input of an order's workflow, built from settings in one place (the API and the tests)."""
+
+from config import Settings
+from domain.contracts import NewOrder, OrderInput, OrderTimeouts
+
+
+def order_input(new: NewOrder, settings: Settings) -> OrderInput:
+    return OrderInput(
+        order=new,
+        timeouts=OrderTimeouts(
+            payment=settings.payment_timeout,
+            ship=settings.ship_timeout,
+            delivery=settings.delivery_timeout,
+            bank_transfer=settings.bank_transfer_timeout,
+            gateway_call=settings.gateway_timeout,
+            charge_lookup_window=settings.charge_lookup_window,
+        ),
+        gateway=settings.payment_gateway,
+    )
