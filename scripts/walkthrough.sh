@@ -4,6 +4,7 @@
 # Reads API (default http://127.0.0.1:8000) and ORDER_ENGINE_JWT_SECRET (default: the dev
 # secret that `make run` uses too). Every request must answer the status written beside it.
 set -euo pipefail
+cd "$(dirname "$0")/.."  # the repository, for .venv/bin/order-engine
 API=${API:-http://127.0.0.1:8000}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
