@@ -40,12 +40,9 @@ STEPS = [
 ]
 
 
-async def test_the_readme_walkthrough_runs_as_written(stack: Stack) -> None:
-    env = {
-        **os.environ,
-        "API": stack.base_url,
-        "ORDER_ENGINE_JWT_SECRET": stack.settings.jwt_secret,
-    }
+async def walk(stack: Stack, secret: str) -> tuple[int | None, str, str]:
+    """Runs the script against the stack; its exit code, stdout and stderr."""
+    env = {**os.environ, "API": stack.base_url, "ORDER_ENGINE_JWT_SECRET": secret}
     # Asynchronously: the API under test answers on this very event loop.
     process = await asyncio.create_subprocess_exec(
         "bash",
@@ -56,9 +53,23 @@ async def test_the_readme_walkthrough_runs_as_written(stack: Stack) -> None:
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    stdout, stderr = out.decode(), err.decode()
+    return process.returncode, out.decode(), err.decode()
 
-    assert process.returncode == 0, f"stdout:\n{stdout}\nstderr:\n{stderr}"
+
+async def test_the_readme_walkthrough_runs_as_written(stack: Stack) -> None:
+    code, stdout, stderr = await walk(stack, stack.settings.jwt_secret)
+
+    assert code == 0, f"stdout:\n{stdout}\nstderr:\n{stderr}"
     assert [UUID.sub("{id}", line) for line in stderr.splitlines()] == STEPS
     assert stdout.splitlines()[-1] == "walkthrough done"
     assert "/namespaces/default/workflows/order-" in stdout
+
+
+async def test_the_walkthrough_stops_at_the_first_unexpected_answer(stack: Stack) -> None:
+    """Tokens signed with another secret: the first request is a 401, and the script says so."""
+    code, stdout, stderr = await walk(stack, "not-the-stack-secret-0123456789abcdef")
+
+    assert code != 0
+    assert stderr.splitlines()[0] == "401 POST /api/listings/"
+    assert stderr.splitlines()[1].startswith("expected 201: ")
+    assert "walkthrough done" not in stdout
