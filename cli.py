@@ -1,4 +1,4 @@
-"""`order-engine dev | api | worker | token`."""
+"""`order-engine dev | api | worker | token | demo | order`."""
 
 import asyncio
 import logging
@@ -70,6 +70,42 @@ def token(
     if unknown:
         raise typer.BadParameter(f"unknown roles {sorted(unknown)}; use {sorted(ROLES)}")
     typer.echo(issue_token(get_settings().jwt_secret, sub, wanted, timedelta(hours=hours)))
+
+
+def _api_url() -> str:
+    settings = get_settings()
+    return f"http://{settings.api_host}:{settings.api_port}"
+
+
+ApiUrl = Annotated[str, typer.Option(help="the running API", default_factory=_api_url)]
+UiUrl = Annotated[str, typer.Option(help="the Temporal UI")]
+
+
+@app.command()
+def demo(api_url: ApiUrl, ui_url: UiUrl = "http://localhost:8233") -> None:
+    """One whole purchase against the running stack (`make run`), then its Temporal UI link.
+
+    A seller lists a car, a buyer orders it and pays by card, the seller ships, the buyer
+    takes delivery."""
+    from rich.console import Console
+
+    from console import run_demo
+
+    run_demo(get_settings(), api_url, ui_url, Console())
+
+
+@app.command()
+def order(
+    order_id: Annotated[str, typer.Argument(help="the order's id")],
+    api_url: ApiUrl,
+    ui_url: UiUrl = "http://localhost:8233",
+) -> None:
+    """An order, its timeline and its workflow's state (describe, query `status`)."""
+    from rich.console import Console
+
+    from console import show_order
+
+    show_order(get_settings(), api_url, ui_url, order_id, Console())
 
 
 @app.command()
