@@ -6,6 +6,7 @@ charge runs outside it, and a cancel or a timeout that arrives meanwhile is reco
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -46,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         Transition,
     )
     from domain.order_states import InvalidTransition, OrderAction, OrderStatus, Role, next_status
+    from domain.summary import order_summary
     from workflows import search_attributes as sa
     from workflows.gateway_conversation import GatewayConversation, Refusal, publish_payment
     from workflows.step_options import db_step
@@ -91,21 +93,18 @@ class OrderWorkflow:
                 return OrderResult(status="rejected", reason=self._admission.reason)
             self._status = OrderStatus.PENDING
             self._publish()
-        timeouts = {
-            OrderStatus.PENDING: params.timeouts.payment,
-            OrderStatus.CONFIRMED: params.timeouts.ship,
-            OrderStatus.SHIPPED: params.timeouts.delivery,
-        }
-        waiting_in = self._status if params.carried is not None else None
-        while self._status in timeouts:
-            if self._status != waiting_in:
-                waiting_in = self._status
-                self._deadline = workflow.now() + timeouts[waiting_in]
-            waited = await self._moved_on_from(waiting_in)
-            if waited == "continue":
-                await self._continue_as_new()
-            elif waited == "timeout":
-                await self._on_timeout(waiting_in)
+        # A continued run goes on in the phase it carried, with the deadline it carried.
+        resumed_in = self._status if params.carried is not None else None
+        # Each phase waits for a handler to move the order on, on a durable timer.
+        await self._phase(
+            OrderStatus.PENDING, params.timeouts.payment, self._payment_timed_out, resumed_in
+        )
+        await self._phase(
+            OrderStatus.CONFIRMED, params.timeouts.ship, self._seller_did_not_ship, resumed_in
+        )
+        await self._phase(
+            OrderStatus.SHIPPED, params.timeouts.delivery, self._delivery_assumed, resumed_in
+        )
         if self._refund_pending is not None:
             await self._settle_pending_refund(self._refund_pending)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -351,24 +350,53 @@ class OrderWorkflow:
             return "moved"
         return "continue" if self._continue_suggested() else None
 
-    async def _on_timeout(self, waited_in: OrderStatus) -> None:
+    async def _phase(
+        self,
+        status: OrderStatus,
+        lasts: timedelta,
+        on_timeout: Callable[[], Awaitable[None]],
+        resumed_in: OrderStatus | None,
+    ) -> None:
+        """The order waits in `status` until a handler moves it on; at the deadline,
+        `on_timeout` moves it."""
+        if self._status != status:
+            return
+        if status != resumed_in:
+            self._deadline = workflow.now() + lasts
+        while self._status == status:
+            waited = await self._moved_on_from(status)
+            if waited == "continue":
+                await self._continue_as_new()
+            elif waited == "timeout":
+                await self._timed_out(status, on_timeout)
+
+    async def _timed_out(
+        self, waited_in: OrderStatus, on_timeout: Callable[[], Awaitable[None]]
+    ) -> None:
         async with self._lock:
             if self._status != waited_in or workflow.now() < self._deadline:
                 return  # a handler moved the order or its deadline while the timer fired
-            if waited_in is OrderStatus.PENDING:
-                if self._charging:
-                    # The charge ends first; its handler carries the cancel out.
-                    await self._request_cancel(
-                        CancelCommand(reason="payment_timeout", actor=SYSTEM, role="system")
-                    )
-                else:
-                    await self._cancel("payment_timeout", SYSTEM)
-            elif waited_in is OrderStatus.CONFIRMED:
-                await self._cancel("seller_did_not_ship", SYSTEM)
-            else:
-                await self._deliver(SYSTEM, note="delivery_timeout")
+            await on_timeout()
         if self._cancel_request is not None and self._status == waited_in:
+            # A charge is in flight: its handler carries the cancel out once it ends.
             await workflow.wait_condition(lambda: self._status != waited_in)
+
+    async def _payment_timed_out(self) -> None:
+        """Unpaid at the deadline (bank transfer: the end of its due date): cancelled."""
+        if self._charging:
+            await self._request_cancel(
+                CancelCommand(reason="payment_timeout", actor=SYSTEM, role="system")
+            )
+        else:
+            await self._cancel("payment_timeout", SYSTEM)
+
+    async def _seller_did_not_ship(self) -> None:
+        """Paid but not shipped in time: cancelled, and the buyer refunded in full."""
+        await self._cancel("seller_did_not_ship", SYSTEM)
+
+    async def _delivery_assumed(self) -> None:
+        """Shipped and never confirmed: taken as delivered."""
+        await self._deliver(SYSTEM, note="delivery_timeout")
 
     # Continue-as-new
 
@@ -405,6 +433,7 @@ class OrderWorkflow:
         self._bank_transfer = carried.bank_transfer
         self._gateway_events = dict.fromkeys(carried.gateway_events)
         self._refund_pending = carried.refund_pending
+        self._describe()
 
     # Charging
 
@@ -616,3 +645,14 @@ class OrderWorkflow:
                 sa.ORDER_TOTAL.value_set(float(self._admission.total_amount)),
             ]
         )
+        self._describe()
+
+    def _describe(self) -> None:
+        """The order's line in the UI (current details): set, not a command, so the history and
+        its replay are untouched."""
+        assert self._admission is not None and self._status is not None
+        admission = self._admission
+        line = order_summary(
+            admission.order_number, admission.total_amount, admission.currency, admission.item_name
+        )
+        workflow.set_current_details(f"{line}\n\nstatus: {self._status.value}")
