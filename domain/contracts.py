@@ -20,6 +20,10 @@ GATEWAY_MISCONFIGURED = "gateway_misconfigured"  # our keys or account: an ops a
 NOT_SENT = "gateway_request_not_sent"  # our own error before anything left: retried, bounded
 # What the buyer sees when the attempt failed on our side or the gateway's, not the card's.
 PROCESSING_ERROR = "processing_error"
+# Refusals of the order's workflow, as ApplicationError types; the API answers each with 409.
+INVALID_TRANSITION = "invalid_transition"
+PAYMENT_IN_PROGRESS = "payment_in_progress"
+WORKFLOW_CONFLICTS = frozenset({INVALID_TRANSITION, PAYMENT_IN_PROGRESS})
 # What the cancel update answers when a charge in flight must end first (the API's 202).
 CANCEL_REQUESTED = "cancel_requested"
 
@@ -90,6 +94,8 @@ class Admission(Contract):
     seller_id: str = ""
     total_amount: Decimal = Decimal("0.00")
     currency: str = ""
+    # The listing's title as the order took it (empty in histories older than the field).
+    item_name: str = ""
 
 
 class PayCommand(Contract):

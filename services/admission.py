@@ -185,4 +185,5 @@ def admission_of(order: Order) -> Admission:
         seller_id=order.seller_id,
         total_amount=order.total_amount,
         currency=order.currency,
+        item_name=order.item_name,
     )
