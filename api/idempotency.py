@@ -21,6 +21,7 @@ from api.errors import envelope
 from api.limits import RequestGuard
 from config import Settings
 from db.types import utcnow
+from domain.contracts import PAYMENT_IN_PROGRESS
 from services import idempotency
 from services.idempotency import StoredResponse
 
@@ -168,7 +169,7 @@ def _is_payment_in_progress(status: int, chunks: list[bytes]) -> bool:
         code = json.loads(b"".join(chunks))["error"]["code"]
     except (ValueError, KeyError, TypeError):
         return False
-    return bool(code == "payment_in_progress")
+    return bool(code == PAYMENT_IN_PROGRESS)
 
 
 def _key_of(scope: Scope) -> str | None:

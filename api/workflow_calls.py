@@ -9,11 +9,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from domain.contracts import INVALID_TRANSITION, WORKFLOW_CONFLICTS
 
 T = TypeVar("T")
 
 # What a refused transition is called in the API, by the ApplicationError type the workflow raised.
-_CONFLICTS = {"invalid_transition", "payment_in_progress"}
 # API.md: every request answers within 30 s. The engine gets this much of it; the rest is
 # for the database reads around the call.
 ENGINE_WAIT = 25.0
@@ -38,13 +38,13 @@ async def call_workflow(
         raise engine_unavailable(created) from None
     except WorkflowUpdateFailedError as failure:
         cause = failure.cause
-        if isinstance(cause, ApplicationError) and cause.type in _CONFLICTS:
+        if isinstance(cause, ApplicationError) and cause.type in WORKFLOW_CONFLICTS:
             raise ApiError(409, cause.type, cause.message) from None
         raise
     except RPCError as error:
         # An order whose workflow has finished (delivered, cancelled) accepts no more steps.
         if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise ApiError(
-                409, "invalid_transition", "The order is closed and cannot change any more"
+                409, INVALID_TRANSITION, "The order is closed and cannot change any more"
             ) from None
         raise engine_unavailable(created) from None

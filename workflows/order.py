@@ -19,6 +19,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
     from domain.contracts import (
         CANCEL_REQUESTED,
+        INVALID_TRANSITION,
+        PAYMENT_IN_PROGRESS,
         Admission,
         BankTransferCommand,
         BankTransferRequested,
@@ -60,7 +62,7 @@ Waited = Literal["moved", "timeout", "continue"]
 
 
 def invalid_transition(message: str) -> ApplicationError:
-    return ApplicationError(message, type="invalid_transition", non_retryable=True)
+    return ApplicationError(message, type=INVALID_TRANSITION, non_retryable=True)
 
 
 @workflow.defn
@@ -298,7 +300,7 @@ class OrderWorkflow:
         if in_progress and action in (OrderAction.PAY, OrderAction.CONFIRM):
             raise ApplicationError(
                 "a payment for this order is already in progress",
-                type="payment_in_progress",
+                type=PAYMENT_IN_PROGRESS,
                 non_retryable=True,
             )
         try:
@@ -314,7 +316,7 @@ class OrderWorkflow:
         if command.unpaid_only and self._charging:
             raise ApplicationError(
                 "a payment for this order is in progress; cancel it instead",
-                type="payment_in_progress",
+                type=PAYMENT_IN_PROGRESS,
                 non_retryable=True,
             )
 
