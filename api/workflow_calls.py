@@ -13,7 +13,6 @@ from domain.contracts import INVALID_TRANSITION, WORKFLOW_CONFLICTS
 
 T = TypeVar("T")
 
-# What a refused transition is called in the API, by the ApplicationError type the workflow raised.
 # API.md: every request answers within 30 s. The engine gets this much of it; the rest is
 # for the database reads around the call.
 ENGINE_WAIT = 25.0
