@@ -19,6 +19,8 @@ from api.schemas import OrderCreate, OrderDetail
 from config import Settings
 from db.tables import Listing
 from domain.contracts import NewOrder, PayCommand
+from domain.summary import order_summary
+from domain.totals import order_totals
 from domain.workflow_ids import order_workflow_id
 
 
@@ -72,6 +74,7 @@ async def create(
             max_open_orders=settings.max_open_unpaid_orders,
         ),
         repeatable=keyed.key is not None,
+        summary=_summary(settings, listing, body.quantity),
     )
     if body.payment is None:
         return await load_detail(settings, viewer, order_id)
@@ -104,3 +107,9 @@ async def _pay_new_order(
         wait=PAY_AFTER_ADMISSION_WAIT,
     )
     return await load_detail(settings, viewer_of(me), order_id)
+
+
+def _summary(settings: Settings, listing: Listing, quantity: int) -> str:
+    """What the order will be, as the API sees it before admission has numbered it."""
+    totals = order_totals(listing.unit_price, quantity, listing.shipping_fee, settings.tax_rate)
+    return order_summary(None, totals.total_amount, listing.currency, listing.title)

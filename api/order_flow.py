@@ -36,14 +36,18 @@ _REFUSALS = {
 
 
 async def start_order(
-    client: Client, settings: Settings, new: NewOrder, repeatable: bool = False
+    client: Client,
+    settings: Settings,
+    new: NewOrder,
+    repeatable: bool = False,
+    summary: str | None = None,
 ) -> Admission:
     """Start the workflow and wait until it has written the order and reserved the stock.
 
     The workflow itself creates the row and the reservation in one transaction, so a crash of
     this process at any point leaves either nothing or an order its workflow looks after.
     `repeatable`: the order id comes from an Idempotency-Key, so a repeat joins the running
-    workflow instead of being refused.
+    workflow instead of being refused. `summary`: the workflow's line in the Temporal UI's list.
     """
     operation = WithStartWorkflowOperation(
         OrderWorkflow.run,
@@ -54,6 +58,7 @@ async def start_order(
         if repeatable
         else WorkflowIDConflictPolicy.FAIL,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        static_summary=summary,
     )
     admission = await call_workflow(
         client.execute_update_with_start_workflow(

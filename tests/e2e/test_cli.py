@@ -43,6 +43,12 @@ async def test_demo_delivers_an_order_and_order_shows_it(stack: Stack) -> None:
     assert re.search(r"execution\s+COMPLETED", shown.output), shown.output
     assert re.search(r"query status\s+delivered", shown.output), shown.output
     assert "OrderStatus=delivered" in shown.output
+    # The UI's list shows the summary the API gave at start; the details add the order number.
+    assert re.search(r"summary\s+1524.00 USD · 1998 Mazda MX-5", shown.output), shown.output
+    number = re.search(r"ORD-\d{4}-\d{6}", demo.output)
+    assert number is not None
+    details = rf"current details\s+{number.group(0)} · 1524.00 USD · 1998 Mazda MX-5"
+    assert re.search(details, shown.output), shown.output
     assert link.group(0) in shown.output
 
 
