@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.order_states import OrderStatus, Role
+
 TASK_QUEUE = "order-engine"
 CARD_METHODS = ("credit_card", "debit_card", "stripe")  # what a card token can pay; no others
 DECLINE_CODES = ("card_declined", "insufficient_funds", "invalid_card_token", "expired_card")
@@ -139,7 +141,7 @@ class DeliverCommand(Contract):
 class CancelCommand(Contract):
     reason: str
     actor: str
-    role: Literal["buyer", "seller", "admin", "system"]
+    role: Role
     # DELETE of an order: refused if a payment completed meanwhile, instead of refunding it.
     unpaid_only: bool = False
 
@@ -265,7 +267,7 @@ class Transition(Contract):
     """One step of the order, projected into the read model with its timeline line."""
 
     order_id: str
-    status: str
+    status: OrderStatus
     event: str
     actor: str
     at: datetime
@@ -329,7 +331,7 @@ class CarriedState(Contract):
     """What a continued run of OrderWorkflow needs from the run before it."""
 
     admission: Admission
-    status: str
+    status: OrderStatus
     deadline: datetime
     attempts: dict[str, int]
     paid: PaymentCompleted | None = None

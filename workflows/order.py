@@ -387,7 +387,7 @@ class OrderWorkflow:
         """Unpaid at the deadline (bank transfer: the end of its due date): cancelled."""
         if self._charging:
             await self._request_cancel(
-                CancelCommand(reason="payment_timeout", actor=SYSTEM, role="system")
+                CancelCommand(reason="payment_timeout", actor=SYSTEM, role=Role.SYSTEM)
             )
         else:
             await self._cancel("payment_timeout", SYSTEM)

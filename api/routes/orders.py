@@ -16,6 +16,7 @@ from api.schemas import OrderCreate, OrderDetail, OrderOut, OrderPatch, Page
 from api.views import order_out
 from api.workflow_calls import call_workflow
 from domain.contracts import CancelCommand
+from domain.order_states import Role
 from domain.permissions import Act
 from services import order_queries
 from services.order_queries import BUYER_FIELDS, EDITABLE_STATUSES, NotEditable
@@ -130,7 +131,7 @@ async def delete_order(
         handle.execute_update(
             OrderWorkflow.cancel,
             CancelCommand(
-                reason="deleted by buyer", actor=me.user_id, role="buyer", unpaid_only=True
+                reason="deleted by buyer", actor=me.user_id, role=Role.BUYER, unpaid_only=True
             ),
         )
     )
