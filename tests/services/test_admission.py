@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from db.engine import session_scope
 from db.tables import Counter, Invoice, Listing, Notification, Order, OrderEvent
-from tests.activities.helpers import admit, count, listing_state, load_order, new_order, uid
+from tests.services.helpers import admit, count, listing_state, load_order, new_order, uid
 from tests.support import make_listing
 
 

@@ -8,7 +8,7 @@ from activities.orders import OrderActivities
 from db.engine import session_scope
 from db.tables import Invoice, Order
 from domain.contracts import Admission
-from tests.activities.helpers import count, listing_state, new_order
+from tests.services.helpers import count, listing_state, new_order
 from tests.support import make_listing
 
 BUYERS = 20

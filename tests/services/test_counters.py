@@ -5,7 +5,7 @@ import pytest
 
 from db.engine import session_scope
 from services.counters import yearly_number
-from tests.activities.helpers import fresh_year
+from tests.services.helpers import fresh_year
 
 
 def _number(url: str, prefix: str, year: int) -> str:

@@ -18,7 +18,7 @@ from services.gateways.base import (
     PaymentDeclined,
 )
 from services.gateways.sandbox import SandboxGateway
-from tests.activities.helpers import uid
+from tests.services.helpers import uid
 
 
 def raising(error: Exception) -> NoReturn:

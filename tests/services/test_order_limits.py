@@ -13,7 +13,7 @@ from db.types import utcnow
 from domain.contracts import PaymentAttempt, PaymentCompleted, PaymentFailed
 from services import order_queries, payments
 from services.order_queries import NotEditable
-from tests.activities.helpers import admit, count, listing_state, new_order, uid
+from tests.services.helpers import admit, count, listing_state, new_order, uid
 from tests.support import make_listing
 
 

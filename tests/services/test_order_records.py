@@ -16,7 +16,7 @@ from domain.contracts import (
     RefundResult,
 )
 from services import fulfilment, payments
-from tests.activities.helpers import admit, listing_state, load_order, new_order, uid
+from tests.services.helpers import admit, listing_state, load_order, new_order, uid
 from tests.support import make_listing
 
 TOTAL = Decimal("1524.00")

@@ -10,7 +10,7 @@ from db.tables import SandboxOperation
 from domain.contracts import ChargeRequest, ChargeResult, RefundRequest
 from services.gateways.base import GatewayUnavailable, OutcomeUnknown, PaymentDeclined
 from services.gateways.sandbox import SandboxGateway
-from tests.activities.helpers import uid
+from tests.services.helpers import uid
 
 
 def charge_request(
