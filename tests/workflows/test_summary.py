@@ -2,13 +2,21 @@
 (read by the UI and `temporal workflow describe` through the metadata query) once admission has
 numbered the order, kept current on every transition."""
 
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
 from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import WorkflowHandle
 
-from tests.support import make_listing
-from tests.workflows.shop import Handle, Shop, the_order
+from domain.contracts import Admission, CarriedState
+from domain.order_states import OrderStatus
+from tests.support import make_listing, order_input
+from tests.workflows.shop import Shop, the_order
+from workflows.order import OrderWorkflow
 
 
-async def current_details(handle: Handle) -> str:
+async def current_details(handle: WorkflowHandle[Any, Any]) -> str:
     metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
     return metadata.current_details
 
@@ -26,3 +34,33 @@ async def test_the_details_name_the_order_its_total_and_its_item(shop: Shop) -> 
     await purchase.deliver()
     await purchase.handle.result()
     assert await current_details(purchase.handle) == f"{line}\n\nstatus: delivered"
+
+
+async def test_a_continued_run_names_the_order_too(shop: Shop) -> None:
+    params = order_input(make_listing(shop.url), settings=shop.settings)
+    admission = Admission(
+        accepted=True,
+        order_number="ORD-2026-000042",
+        buyer_id="buyer-1",
+        seller_id="seller-1",
+        total_amount=Decimal("1524.00"),
+        currency="USD",
+        item_name="1998 Mazda MX-5",
+    )
+    carried = CarriedState(
+        admission=admission,
+        status=OrderStatus.SHIPPED,
+        deadline=datetime(2100, 1, 1, tzinfo=UTC),
+        attempts={},
+    )
+    handle = await shop.env.client.start_workflow(
+        OrderWorkflow.run,
+        params.model_copy(update={"carried": carried}),
+        id=f"order-{params.order.order_id}",
+        task_queue=shop.settings.task_queue,
+    )
+    try:
+        line = "ORD-2026-000042 · 1524.00 USD · 1998 Mazda MX-5\n\nstatus: shipped"
+        assert await current_details(handle) == line
+    finally:
+        await handle.terminate("test finished")
