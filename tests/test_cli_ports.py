@@ -42,7 +42,10 @@ def test_free_ports_pass() -> None:
 
 
 def test_make_run_stops_before_starting_anything(taken_port: int) -> None:
-    result = CliRunner().invoke(cli.app, ["dev", "--ui-port", str(taken_port)])
+    try:
+        result = CliRunner().invoke(cli.app, ["dev", "--ui-port", str(taken_port)])
+    finally:
+        cli.get_settings.cache_clear()  # dev cached the settings it read
     assert result.exit_code == 1
     assert f"port {taken_port} (Temporal UI" in result.output
     assert "\nready in" not in result.output

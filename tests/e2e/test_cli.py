@@ -7,6 +7,7 @@ import re
 from typer.testing import CliRunner, Result
 
 import cli
+from config import get_settings
 from tests.e2e.conftest import Stack
 from workflows.order import OrderWorkflow
 
@@ -20,7 +21,16 @@ async def invoke(stack: Stack, *args: str) -> Result:
         "COLUMNS": "200",
     }
     command = [*args, "--api-url", stack.base_url, "--ui-url", UI]
-    return await asyncio.to_thread(CliRunner().invoke, cli.app, command, env=env)
+
+    def run() -> Result:
+        # The settings are cached per process: read afresh from this environment, then forgotten.
+        get_settings.cache_clear()
+        try:
+            return CliRunner().invoke(cli.app, command, env=env)
+        finally:
+            get_settings.cache_clear()
+
+    return await asyncio.to_thread(run)
 
 
 async def test_demo_delivers_an_order_and_order_shows_it(stack: Stack) -> None:
