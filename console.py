@@ -95,9 +95,12 @@ def run_demo(settings: Settings, api_url: str, ui_url: str, console: Console) ->
         order = buyer.call("POST", f"{path}/deliver/")
         step(f"delivered: the order is {order['status']}", "done")
     link = workflow_link(ui_url, settings.temporal_namespace, order["workflow_id"])
-    console.print(f"\nOrder {order['order_number']} ({order['id']}) is {order['status']}.")
-    console.print(f"Its workflow in the Temporal UI: {link}")
-    console.print(f"More: order-engine order {order['id']}")
+    # Never wrapped: the ids, the link and the command are copied whole from any terminal width.
+    console.print(
+        f"\nOrder {order['order_number']} ({order['id']}) is {order['status']}.", soft_wrap=True
+    )
+    console.print(f"Its workflow in the Temporal UI: {link}", soft_wrap=True)
+    console.print(f"More: order-engine order {order['id']}", soft_wrap=True)
     return order
 
 
@@ -127,7 +130,7 @@ def show_order(
     console.print(timeline)
     console.print(asyncio.run(_workflow_state(settings, order["workflow_id"])))
     link = workflow_link(ui_url, settings.temporal_namespace, order["workflow_id"])
-    console.print(f"Temporal UI: {link}")
+    console.print(f"Temporal UI: {link}", soft_wrap=True)
 
 
 async def _workflow_state(settings: Settings, workflow_id: str) -> Table:

@@ -14,11 +14,11 @@ from workflows.order import OrderWorkflow
 UI = "http://localhost:8233"
 
 
-async def invoke(stack: Stack, *args: str) -> Result:
+async def invoke(stack: Stack, *args: str, columns: int = 200) -> Result:
     env = {
         "ORDER_ENGINE_JWT_SECRET": stack.settings.jwt_secret,
         "ORDER_ENGINE_TEMPORAL_ADDRESS": stack.settings.temporal_address,
-        "COLUMNS": "200",
+        "COLUMNS": str(columns),
     }
     command = [*args, "--api-url", stack.base_url, "--ui-url", UI]
 
@@ -34,7 +34,7 @@ async def invoke(stack: Stack, *args: str) -> Result:
 
 
 async def test_demo_delivers_an_order_and_order_shows_it(stack: Stack) -> None:
-    demo = await invoke(stack, "demo")
+    demo = await invoke(stack, "demo", columns=60)  # the link is never wrapped
     assert demo.exit_code == 0, demo.output
     link = re.search(rf"{UI}/namespaces/default/workflows/order-([0-9a-f-]{{36}})", demo.output)
     assert link is not None, demo.output
