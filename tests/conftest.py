@@ -1,4 +1,6 @@
+import ast
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -11,6 +13,20 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.migrate import upgrade
 from tests.support import binary, register_search_attributes
+
+# CPython 3.11 builds Python AST objects with interpreter-wide state (gh-106905): two threads in
+# `ast.parse` at once can fail with "SystemError: AST constructor recursion depth mismatch". The
+# fuzzing thread (Hypothesis describing its strategies) and the main thread (pytest rewriting a
+# module's asserts) did, so the tests parse one at a time.
+_parse, _parsing = ast.parse, threading.Lock()
+
+
+def _parse_one_at_a_time(*args, **kwargs):  # type: ignore[no-untyped-def]
+    with _parsing:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _parse_one_at_a_time
 
 # A server where tests may create and drop their own database.
 PG_ADMIN = os.environ.get(

@@ -17,13 +17,11 @@ router = SlashRouter(tags=["invoices"])
 
 @router.get("/api/invoices/", response_model=Page[InvoiceOut])
 async def list_invoices(
-    me: PrincipalDep,
     viewer: ViewerDep,
     settings: SettingsDep,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, object]:
-
     def read(session: Session) -> dict[str, object]:
         rows, next_cursor = order_queries.list_invoices(session, viewer, limit, cursor)
         return {"items": [invoice_out(i) for i in rows], "next_cursor": next_cursor}
@@ -35,7 +33,6 @@ async def list_invoices(
 async def get_invoice(
     invoice_id: str, me: PrincipalDep, viewer: ViewerDep, settings: SettingsDep
 ) -> InvoiceOut:
-
     def read(session: Session) -> InvoiceOut | None:
         invoice = order_queries.visible_invoice(session, viewer, invoice_id)
         if invoice is None:

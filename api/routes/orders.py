@@ -36,7 +36,6 @@ async def create_order(
 
 @router.get("/api/orders/", response_model=Page[OrderOut])
 async def list_orders(
-    me: PrincipalDep,
     viewer: ViewerDep,
     settings: SettingsDep,
     limit: Limit = 50,
@@ -45,7 +44,6 @@ async def list_orders(
     status: Literal["pending", "confirmed", "shipped", "delivered", "cancelled", "refunded"]
     | None = None,
 ) -> dict[str, object]:
-
     def read(session):  # type: ignore[no-untyped-def]
         orders, next_cursor = order_queries.list_orders(
             session, viewer, role, status, limit, cursor
@@ -60,9 +58,7 @@ async def list_orders(
 
 
 @router.get("/api/orders/{order_id}/", response_model=OrderDetail)
-async def get_order(
-    order_id: str, me: PrincipalDep, viewer: ViewerDep, settings: SettingsDep
-) -> OrderDetail:
+async def get_order(order_id: str, viewer: ViewerDep, settings: SettingsDep) -> OrderDetail:
     return await load_detail(settings, viewer, order_id)
 
 

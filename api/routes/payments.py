@@ -80,7 +80,6 @@ async def list_payments(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, object]:
-
     def read(session: Session) -> dict[str, object]:
         rows, next_cursor = order_queries.list_payments(session, viewer, limit, cursor)
         return {"items": [payment_out(p, me.is_admin) for p in rows], "next_cursor": next_cursor}
