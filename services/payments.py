@@ -46,9 +46,7 @@ def begin_attempt(session: Session, attempt: PaymentAttempt) -> None:
 
 def complete(session: Session, done: PaymentCompleted) -> None:
     order = lock_order(session, done.order_id)
-    payment = session.get(Payment, done.payment_id)
-    if payment is None:
-        raise LookupError(f"payment {done.payment_id} does not exist")
+    payment = existing_payment(session, done.payment_id)
     if payment.status != "completed":
         # The time of the attempt that succeeded, not of an earlier one that failed (and not
         # of a repeat of this step).
@@ -81,9 +79,7 @@ def complete(session: Session, done: PaymentCompleted) -> None:
 
 def fail(session: Session, failed: PaymentFailed) -> None:
     order = lock_order(session, failed.order_id)
-    payment = session.get(Payment, failed.payment_id)
-    if payment is None:
-        raise LookupError(f"payment {failed.payment_id} does not exist")
+    payment = existing_payment(session, failed.payment_id)
     if payment.attempts == failed.attempt:
         payment.status = "failed"
         payment.error_code = failed.error_code
@@ -104,9 +100,7 @@ def fail(session: Session, failed: PaymentFailed) -> None:
 def request_bank_transfer(session: Session, request: BankTransferRequested) -> None:
     """The payment waits for the buyer's wire; the invoice goes out with the same due date."""
     order = lock_order(session, request.order_id)
-    payment = session.get(Payment, request.payment_id)
-    if payment is None:
-        raise LookupError(f"payment {request.payment_id} does not exist")
+    payment = existing_payment(session, request.payment_id)
     due_date = request.due.date()
     payment.status = "pending"
     payment.instructions = {
@@ -164,9 +158,7 @@ def record_gateway_event(session: Session, seen: GatewayEventSeen) -> None:
 def settle_refund(session: Session, settled: RefundSettled) -> None:
     """A refund the gateway had taken as `pending` went through: now the money is back."""
     order = lock_order(session, settled.order_id)
-    payment = session.get(Payment, settled.payment_id)
-    if payment is None:
-        raise LookupError(f"payment {settled.payment_id} does not exist")
+    payment = existing_payment(session, settled.payment_id)
     payment.status = "refunded"
     payment.refunded_amount = settled.amount
     order.refunded_amount = settled.amount
@@ -179,3 +171,11 @@ def settle_refund(session: Session, settled: RefundSettled) -> None:
         f"refunded:{settled.refund.refund_id}",
         detail=f"{settled.amount:.2f} {order.currency}",
     )
+
+
+def existing_payment(session: Session, payment_id: str) -> Payment:
+    """The payment an earlier step of the workflow made; its absence is a bug, retried loudly."""
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise LookupError(f"payment {payment_id} does not exist")
+    return payment
