@@ -174,8 +174,8 @@ class OrderWorkflow:
     async def resolve_payment(self, command: ResolveCommand) -> str:
         """An admin settles a charge whose outcome the gateway could not tell."""
         self._gateway.resolve(command)
-        await workflow.wait_condition(lambda: not self._charging)
-        await workflow.wait_condition(lambda: not self._lock.locked())
+        # Settled once the charge's handler has recorded it (and any cancel it carries out).
+        await workflow.wait_condition(lambda: not self._charging and not self._lock.locked())
         return self._status_value()
 
     @resolve_payment.validator

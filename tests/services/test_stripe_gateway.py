@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.contracts import ChargeRequest, RefundRequest
+from domain.contracts import ChargeRequest, ChargeResult, RefundRequest
 from services.gateways.base import (
     GatewayMisconfigured,
     GatewayUnavailable,
@@ -31,6 +31,16 @@ def charge(token: str, amount: str = "1524.00") -> ChargeRequest:
         currency="USD",
         card_token=token,
         description="Order ORD-2026-000001",
+    )
+
+
+def refund_of(made: ChargeResult, amount: str) -> RefundRequest:
+    return RefundRequest(
+        payment_id="p",
+        idempotency_key=f"refund-{uuid.uuid4()}",
+        transaction_id=made.transaction_id,
+        amount=Decimal(amount),
+        currency="USD",
     )
 
 
@@ -117,13 +127,7 @@ def test_a_pending_refund_is_not_a_refund_until_stripe_says_so(
 ) -> None:
     server, gateway = fake
     made = gateway.charge(charge("tok_visa", "100.00"))
-    refund = RefundRequest(
-        payment_id="p",
-        idempotency_key=f"refund-{uuid.uuid4()}",
-        transaction_id=made.transaction_id,
-        amount=Decimal("100.00"),
-        currency="USD",
-    )
+    refund = refund_of(made, "100.00")
     server.refund_status = "pending"
     try:
         taken = gateway.refund(refund)
@@ -141,15 +145,7 @@ def test_a_pending_refund_is_not_a_refund_until_stripe_says_so(
     server.refund_status = "failed"
     try:
         with pytest.raises(PaymentDeclined) as refused:
-            gateway.refund(
-                refund.model_copy(
-                    update={
-                        "transaction_id": failed.transaction_id,
-                        "amount": Decimal("5.00"),
-                        "idempotency_key": "r-fail",
-                    }
-                )
-            )
+            gateway.refund(refund_of(failed, "5.00"))
     finally:
         server.refund_status = "succeeded"
     assert refused.value.code == "refund_failed"
@@ -170,13 +166,7 @@ def test_refunds_once_per_key_and_never_above_the_charge(
 ) -> None:
     server, gateway = fake
     made = gateway.charge(charge("tok_visa", "100.00"))
-    refund = RefundRequest(
-        payment_id="p",
-        idempotency_key=f"refund-{uuid.uuid4()}",
-        transaction_id=made.transaction_id,
-        amount=Decimal("60.00"),
-        currency="USD",
-    )
+    refund = refund_of(made, "60.00")
     first, again = gateway.refund(refund), gateway.refund(refund)
     assert first.refund_id == again.refund_id
     assert [
