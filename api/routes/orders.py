@@ -4,27 +4,17 @@ from typing import Literal
 
 from fastapi import Response
 
-from api import order_create
-from api.access import authorize
-from api.db import in_transaction, reading
+from api import order_create, order_edits, order_steps_flow
+from api.db import reading
 from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep, ViewerDep
-from api.errors import ApiError
 from api.order_reads import load_detail
 from api.params import Cursor, Limit
 from api.routing import SlashRouter
 from api.schemas import OrderCreate, OrderDetail, OrderOut, OrderPatch, Page
 from api.views import order_out
-from api.workflow_calls import call_workflow
-from domain.contracts import CancelCommand
-from domain.order_states import Role
-from domain.permissions import Act
 from services import order_queries
-from services.order_queries import BUYER_FIELDS, EDITABLE_STATUSES, NotEditable
-from workflows.order import OrderWorkflow
 
 router = SlashRouter(tags=["orders"])
-
-SELLER_FIELDS = {"seller_notes"}
 
 
 @router.post("/api/orders/", status_code=201, response_model=OrderDetail)
@@ -63,43 +53,9 @@ async def get_order(order_id: str, viewer: ViewerDep, settings: SettingsDep) -> 
 
 
 async def _edit(
-    order_id: str, body: OrderPatch, me: PrincipalDep, viewer: ViewerDep, settings: SettingsDep
+    order_id: str, body: OrderPatch, me: PrincipalDep, settings: SettingsDep
 ) -> OrderDetail:
-    order = await load_detail(settings, viewer, order_id)
-    changes = body.model_dump(exclude_unset=True, mode="json")
-    if changes.get("shipping_address", {}) is None:
-        raise ApiError(
-            422,
-            "validation_error",
-            "shipping_address cannot be removed",
-            [{"loc": ["body", "shipping_address"], "msg": "must not be null"}],
-        )
-    allowed = (BUYER_FIELDS if order.buyer_id == me.user_id else set()) | (
-        SELLER_FIELDS if order.seller_id == me.user_id else set()
-    )
-    refused = sorted(set(changes) - allowed)
-    if refused:
-        raise ApiError(
-            422,
-            "validation_error",
-            "You may not change these fields",
-            [{"loc": ["body", field], "msg": "not editable by you"} for field in refused],
-        )
-    if set(changes) & BUYER_FIELDS and order.status not in EDITABLE_STATUSES:
-        raise ApiError(
-            409,
-            "invalid_transition",
-            f"Addresses and notes are fixed once the order is {order.status}",
-        )
-    if changes:
-        try:
-            await in_transaction(
-                settings.database_url,
-                lambda s: order_queries.edit_details(s, order_id, changes, me.user_id),
-            )
-        except NotEditable as refused:
-            raise ApiError(409, "invalid_transition", str(refused)) from None
-    return await load_detail(settings, viewer, order_id)
+    return await order_edits.edit(order_id, body, me, settings)
 
 
 router.add_api_route(
@@ -116,19 +72,7 @@ router.add_api_route(
 
 @router.delete("/api/orders/{order_id}/", status_code=204)
 async def delete_order(
-    order_id: str, me: PrincipalDep, viewer: ViewerDep, settings: SettingsDep, client: ClientDep
+    order_id: str, me: PrincipalDep, settings: SettingsDep, client: ClientDep
 ) -> Response:
-    order = await load_detail(settings, viewer, order_id)
-    authorize(Act.DELETE, me, order)
-    if order.status != "pending" or (order.payment and order.payment.status != "failed"):
-        raise ApiError(409, "invalid_transition", "Only a pending, unpaid order can be deleted")
-    handle = client.get_workflow_handle(order.workflow_id)
-    await call_workflow(
-        handle.execute_update(
-            OrderWorkflow.cancel,
-            CancelCommand(
-                reason="deleted by buyer", actor=me.user_id, role=Role.BUYER, unpaid_only=True
-            ),
-        )
-    )
+    await order_steps_flow.delete(order_id, me, settings, client)
     return Response(status_code=204)
