@@ -1,4 +1,5 @@
-"""The records: listings, orders and their timeline, payments, invoices, notifications."""
+"""The records: listings, orders and their timeline, payments, invoices, notifications, and
+the double-entry ledger behind wallets."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -243,3 +245,89 @@ class InboundEvent(Base):
     source: Mapped[str] = mapped_column(String(20))
     type: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerAccount(Base):
+    """One account of the double-entry ledger. A `wallet` row is a user's Wallet (API.md); the
+    others are the platform's, with no owner. `seq` counts the account's entries, so its history
+    has one order even when two entries share a timestamp."""
+
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        CheckConstraint("kind <> 'wallet' OR balance >= 0", name="ck_ledger_wallet_not_negative"),
+        CheckConstraint(
+            "(kind = 'wallet') = (user_id IS NOT NULL)", name="ck_ledger_wallet_has_owner"
+        ),
+        # NULL never equals NULL in a UNIQUE: the platform accounts get an index of their own.
+        Index(
+            "uq_ledger_accounts_wallet",
+            "kind",
+            "user_id",
+            "currency",
+            unique=True,
+            sqlite_where=text("user_id IS NOT NULL"),
+            postgresql_where=text("user_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_ledger_accounts_platform",
+            "kind",
+            "currency",
+            unique=True,
+            sqlite_where=text("user_id IS NULL"),
+            postgresql_where=text("user_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    user_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    balance: Mapped[Decimal] = mapped_column(Money)
+    total_earned: Mapped[Decimal] = mapped_column(Money)
+    total_spent: Mapped[Decimal] = mapped_column(Money)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerTransfer(Base):
+    """One movement from `source_id` to `destination_id` under a business key; never changed."""
+
+    __tablename__ = "ledger_transfers"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_ledger_transfer_positive"),
+        CheckConstraint("source_id <> destination_id", name="ck_ledger_transfer_two_accounts"),
+        Index("ix_ledger_transfers_order", "order_id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    source_id: Mapped[str] = mapped_column(ID, ForeignKey("ledger_accounts.id"))
+    destination_id: Mapped[str] = mapped_column(ID, ForeignKey("ledger_accounts.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    description: Mapped[str] = mapped_column(Text)
+    order_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    payment_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    refund_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    payout_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerEntry(Base):
+    """One side of a transfer: the signed amount and the account's balance right after it.
+    Triggers (migration 0006) refuse UPDATE and DELETE: a correction is a new transfer."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        UniqueConstraint("transfer_id", "account_id", name="uq_ledger_entries_side"),
+        UniqueConstraint("account_id", "seq", name="uq_ledger_entries_account_seq"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(ID, ForeignKey("ledger_transfers.id"))
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("ledger_accounts.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    balance_after: Mapped[Decimal] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
