@@ -11,12 +11,14 @@ from domain.order_states import Role
 from domain.permissions import Act, Forbidden, check, parts
 
 
-class HasParties(Protocol):
-    @property
-    def buyer_id(self) -> str: ...
-
+class HasSeller(Protocol):
     @property
     def seller_id(self) -> str: ...
+
+
+class HasParties(HasSeller, Protocol):
+    @property
+    def buyer_id(self) -> str: ...
 
 
 def parts_of(me: Principal, order: HasParties) -> frozenset[Role]:
@@ -25,7 +27,14 @@ def parts_of(me: Principal, order: HasParties) -> frozenset[Role]:
 
 def authorize(act: Act, me: Principal, order: HasParties) -> frozenset[Role]:
     """The caller's parts in the order, or 403 when none of them may take `act`."""
-    caller = parts_of(me, order)
+    return _checked(act, parts_of(me, order))
+
+
+def authorize_listing(act: Act, me: Principal, listing: HasSeller) -> None:
+    _checked(act, parts(me.user_id, me.is_admin, None, listing.seller_id))
+
+
+def _checked(act: Act, caller: frozenset[Role]) -> frozenset[Role]:
     try:
         check(act, caller)
     except Forbidden as refused:

@@ -1,4 +1,4 @@
-"""Who may do what to an order, beside the state machine that says when.
+"""Who may do what to an order (or a listing), beside the state machine that says when.
 
 A caller's parts in an order come from the order itself (its buyer, its seller) and the token
 (admin); each act names the parts allowed to take it. Whether the state allows it is
@@ -19,6 +19,7 @@ class Act(StrEnum):
     DELETE = "delete"
     CONFIRM = "confirm"
     RESOLVE = "resolve"
+    EDIT_LISTING = "edit_listing"
 
 
 ALLOWED: dict[Act, frozenset[Role]] = {
@@ -30,6 +31,7 @@ ALLOWED: dict[Act, frozenset[Role]] = {
     Act.DELETE: frozenset({Role.BUYER}),
     Act.CONFIRM: frozenset({Role.ADMIN}),
     Act.RESOLVE: frozenset({Role.ADMIN}),
+    Act.EDIT_LISTING: frozenset({Role.SELLER}),
 }
 
 REFUSALS: dict[Act, str] = {
@@ -41,6 +43,7 @@ REFUSALS: dict[Act, str] = {
     Act.DELETE: "Only the buyer may delete an order",
     Act.CONFIRM: "Only an admin records an offline payment",
     Act.RESOLVE: "Only an admin resolves a payment",
+    Act.EDIT_LISTING: "Only the listing's seller may change it",
 }
 
 
@@ -50,8 +53,8 @@ class Forbidden(Exception):
         self.act = act
 
 
-def parts(user_id: str, is_admin: bool, buyer_id: str, seller_id: str) -> frozenset[Role]:
-    """The caller's parts in one order."""
+def parts(user_id: str, is_admin: bool, buyer_id: str | None, seller_id: str) -> frozenset[Role]:
+    """The caller's parts in one order (in a listing, which nobody has bought: `buyer_id` None)."""
     found = {Role.ADMIN} if is_admin else set()
     if user_id == buyer_id:
         found.add(Role.BUYER)

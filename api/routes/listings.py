@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import Query
 
+from api.access import authorize_listing
 from api.db import in_transaction, reading
 from api.deps import PrincipalDep, SettingsDep, require_role
 from api.errors import ApiError, not_found
@@ -13,6 +14,7 @@ from api.routing import SlashRouter
 from api.schemas import ListingCreate, ListingOut, ListingPatch, Page
 from db.tables import Listing
 from domain.money import MAX_AMOUNT
+from domain.permissions import Act
 from services import listings
 
 router = SlashRouter(tags=["listings"])
@@ -72,8 +74,7 @@ async def patch_listing(
     current = await reading(settings.database_url, lambda s: s.get(Listing, listing_id))
     if current is None:
         raise not_found("listing")
-    if current.seller_id != me.user_id:
-        raise ApiError(403, "forbidden", "Only the listing's seller may change it")
+    authorize_listing(Act.EDIT_LISTING, me, current)
     _check_one_unit_fits(
         current.unit_price if body.unit_price is None else body.unit_price,
         current.shipping_fee if body.shipping_fee is None else body.shipping_fee,

@@ -23,6 +23,7 @@ def of(user: str, admin: bool = False) -> frozenset[Role]:
         (Act.DELETE, {"buyer"}),
         (Act.CONFIRM, {"admin"}),
         (Act.RESOLVE, {"admin"}),
+        (Act.EDIT_LISTING, {"seller"}),
     ],
 )
 def test_each_act_is_for_the_parts_api_md_names(act: Act, allowed: set[str]) -> None:
@@ -43,3 +44,11 @@ def test_the_strongest_part_decides_how_late_one_may_cancel() -> None:
     assert cancelling_role(parts(BUYER, True, BUYER, SELLER)) is Role.ADMIN
     with pytest.raises(Forbidden):
         cancelling_role(of(STRANGER))
+
+
+def test_in_a_listing_the_caller_is_its_seller_an_admin_or_nobody() -> None:
+    assert parts(SELLER, False, None, SELLER) == {Role.SELLER}
+    assert parts(ADMIN, True, None, SELLER) == {Role.ADMIN}
+    assert parts(BUYER, False, None, SELLER) == set()
+    with pytest.raises(Forbidden, match="Only the listing's seller may change it"):
+        check(Act.EDIT_LISTING, parts(ADMIN, True, None, SELLER))
