@@ -4,7 +4,7 @@ API's 403, 409 and 422."""
 from typing import Protocol
 
 from api.auth import Principal
-from api.errors import ApiError
+from api.errors import ApiError, forbidden
 from domain.contracts import INVALID_TRANSITION
 from domain.order_rules import Refusal
 from domain.order_states import Role
@@ -38,14 +38,14 @@ def _checked(act: Act, caller: frozenset[Role]) -> frozenset[Role]:
     try:
         check(act, caller)
     except Forbidden as refused:
-        raise ApiError(403, "forbidden", str(refused)) from None
+        raise forbidden(str(refused)) from None
     return caller
 
 
 def authorize_admin(act: Act, me: Principal) -> None:
     """Acts only an admin takes are refused on the token alone, before any lookup."""
     if not me.is_admin:
-        raise ApiError(403, "forbidden", str(Forbidden(act)))
+        raise forbidden(str(Forbidden(act)))
 
 
 def allow(refusal: Refusal | None) -> None:

@@ -8,7 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from api.auth import InvalidToken, Principal, decode_token
-from api.errors import ApiError
+from api.errors import ApiError, forbidden
 from api.idempotency import GENERATION, derived_id
 from api.order_limits import rate_limit
 from config import Settings
@@ -110,4 +110,4 @@ PaymentAttemptLimit = Depends(limit_payment_attempts)
 
 def require_role(principal: Principal, role: str) -> None:
     if role not in principal.roles:
-        raise ApiError(403, "forbidden", f"This needs the {role} role")
+        raise forbidden(f"This needs the {role} role")
