@@ -57,8 +57,8 @@ class CancelBeforeRefund(OrderWorkflow):
         return await super().run(params)
 
     async def _cancel(self, reason: str, actor: str) -> None:
-        assert self._admission is not None
-        refunded = self._admission.total_amount if self._paid else Decimal("0.00")
+        order = self._order
+        refunded = order.admitted.total_amount if order.paid else Decimal("0.00")
         await workflow.execute_local_activity_method(
             OrderActivities.cancel_order,
             Cancellation(
@@ -70,20 +70,20 @@ class CancelBeforeRefund(OrderWorkflow):
             ),
             start_to_close_timeout=STEP,
         )
-        if self._paid is not None and self._paid.transaction_id:
+        if order.paid is not None and order.paid.transaction_id:
             await workflow.execute_activity_method(
                 GatewayActivities.refund,
                 RefundRequest(
-                    payment_id=self._paid.payment_id,
+                    payment_id=order.paid.payment_id,
                     idempotency_key=f"order-{self._order_id}:cancel-refund",
-                    transaction_id=self._paid.transaction_id,
+                    transaction_id=order.paid.transaction_id,
                     amount=refunded,
-                    currency=self._admission.currency,
+                    currency=order.admitted.currency,
                 ),
                 start_to_close_timeout=STEP,
             )
-        self._status = OrderStatus.CANCELLED
-        self._publish()
+        order.status = OrderStatus.CANCELLED
+        order.publish()
 
 
 async def test_replayer_catches_a_reordered_compensation() -> None:

@@ -21,7 +21,8 @@ from cli import DEV_SERVER_TUNING
 from domain.contracts import GatewayEvent
 from tests.support import binary, make_listing
 from tests.workflows.shop import open_shop, the_order, timeline
-from workflows.order import SEEN_EVENTS, OrderWorkflow
+from workflows.order import OrderWorkflow
+from workflows.order_state import SEEN_EVENTS
 from workflows.search_attributes import ALL
 
 SUGGEST_AFTER = 60
