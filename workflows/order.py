@@ -7,27 +7,21 @@ charge runs outside it, and a cancel or a timeout that arrives meanwhile is reco
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 # Passed through like the rest: modules without state, loaded once instead of for every run.
 with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
     from domain.contracts import (
         CANCEL_REQUESTED,
-        INVALID_TRANSITION,
-        PAYMENT_IN_PROGRESS,
         Admission,
         BankTransferCommand,
-        BankTransferRequested,
         CancelCommand,
         Cancellation,
         CancelRequested,
-        ChargeRequest,
-        ChargeResult,
         DeliverCommand,
         GatewayEvent,
         GatewayEventSeen,
@@ -35,9 +29,7 @@ with workflow.unsafe.imports_passed_through():
         OrderInput,
         OrderResult,
         PayCommand,
-        PaymentAttempt,
         PaymentCompleted,
-        PaymentFailed,
         PaymentOutcome,
         RefundRequest,
         RefundSettled,
@@ -45,20 +37,18 @@ with workflow.unsafe.imports_passed_through():
         ShipCommand,
         Transition,
     )
-    from domain.order_states import InvalidTransition, OrderAction, OrderStatus, Role, next_status
+    from domain.order_states import OrderAction, OrderStatus, Role
     from workflows import search_attributes as sa
     from workflows.cancel_refund import pending_refund_settled, refund_on_cancel
-    from workflows.gateway_conversation import GatewayConversation, Refusal, publish_payment
+    from workflows.gateway_conversation import GatewayConversation, publish_payment
+    from workflows.order_checks import check, check_cancel, invalid_transition
+    from workflows.order_payments import OFFLINE, OrderPayments
     from workflows.order_state import OrderState
     from workflows.order_waits import moved_on_from
     from workflows.step_options import db_step
 
 SYSTEM = "system"
 DEFAULT_BANK_TRANSFER_TIMEOUT = timedelta(days=3)
-
-
-def invalid_transition(message: str) -> ApplicationError:
-    return ApplicationError(message, type=INVALID_TRANSITION, non_retryable=True)
 
 
 @workflow.defn
@@ -72,6 +62,7 @@ class OrderWorkflow:
         # A continued run goes on where the run before it stood.
         carried = params.carried
         self._order = OrderState.restored(carried) if carried is not None else OrderState()
+        self._payments = OrderPayments(self._order_id, self._order, params.gateway)
 
     @workflow.run
     async def run(self, params: OrderInput) -> OrderResult:
@@ -129,17 +120,17 @@ class OrderWorkflow:
     async def pay(self, command: PayCommand) -> PaymentOutcome:
         order = self._order
         async with self._lock:
-            self._check(OrderAction.PAY)
+            check(self._order, OrderAction.PAY)
             order.charging = True
             try:
-                request, attempt = await self._begin_charge(command)
+                request, attempt = await self._payments.begin_charge(command)
             except BaseException:
                 order.charging = False
                 raise
         try:
             result = await self._gateway.charge(request, attempt)
             async with self._lock:
-                outcome = await self._settle_charge(command, attempt, result)
+                outcome = await self._payments.settle_charge(command, attempt, result)
                 order.charging = False
                 await self._carry_out_requested_cancel()
         finally:
@@ -148,7 +139,7 @@ class OrderWorkflow:
 
     @pay.validator
     def _validate_pay(self, command: PayCommand) -> None:
-        self._check(OrderAction.PAY)
+        check(self._order, OrderAction.PAY)
 
     @workflow.update
     async def resolve_payment(self, command: ResolveCommand) -> str:
@@ -167,43 +158,23 @@ class OrderWorkflow:
     async def request_bank_transfer(self, command: BankTransferCommand) -> PaymentOutcome:
         """The buyer will wire the money: the payment waits, the deadline becomes days."""
         async with self._lock:
-            self._check(OrderAction.PAY)
-            timeout = self._params.timeouts.bank_transfer or DEFAULT_BANK_TRANSFER_TIMEOUT
-            due = workflow.now() + timeout
-            await self._begin_attempt(command.payment_id, "bank_transfer", "offline")
-            await db_step(
-                OrderActivities.request_bank_transfer,
-                BankTransferRequested(
-                    order_id=self._order_id,
-                    payment_id=command.payment_id,
-                    account=command.account,
-                    due=due,
-                    actor=command.actor,
-                    at=workflow.now(),
-                ),
-            )
-            self._order.bank_transfer = command.payment_id
-            # The buyer is shown a due date: the order waits until that day is over.
-            end_of_day = workflow.patched("bank-transfer-end-of-due-date")
-            self._order.deadline = (
-                datetime.combine(due.date(), time(23, 59, 59), UTC) if end_of_day else due
-            )
-            publish_payment("pending")
-            return PaymentOutcome(payment_id=command.payment_id, status="pending")
+            check(self._order, OrderAction.PAY)
+            lasts = self._params.timeouts.bank_transfer or DEFAULT_BANK_TRANSFER_TIMEOUT
+            return await self._payments.request_bank_transfer(command, lasts)
 
     @request_bank_transfer.validator
     def _validate_bank_transfer(self, command: BankTransferCommand) -> None:
-        self._check(OrderAction.PAY)
+        check(self._order, OrderAction.PAY)
 
     @workflow.update
     async def confirm_offline_payment(self, command: OfflinePaymentCommand) -> str:
         async with self._lock:
-            self._check(OrderAction.CONFIRM)
+            check(self._order, OrderAction.CONFIRM)
             # The admin records the money of the transfer the buyer asked for, if there is one.
             payment_id = self._order.bank_transfer or command.payment_id
             if self._order.bank_transfer is None:
-                await self._begin_attempt(payment_id, "bank_transfer", "offline")
-            await self._complete(
+                await self._payments.begin_attempt(payment_id, "bank_transfer", OFFLINE)
+            await self._payments.complete(
                 PaymentCompleted(
                     order_id=self._order_id,
                     payment_id=payment_id,
@@ -217,14 +188,14 @@ class OrderWorkflow:
 
     @confirm_offline_payment.validator
     def _validate_confirm(self, command: OfflinePaymentCommand) -> None:
-        self._check(OrderAction.CONFIRM)
+        check(self._order, OrderAction.CONFIRM)
 
     # Fulfilment
 
     @workflow.update
     async def ship(self, command: ShipCommand) -> str:
         async with self._lock:
-            self._check(OrderAction.SHIP)
+            check(self._order, OrderAction.SHIP)
             await self._transition(
                 OrderStatus.SHIPPED,
                 Transition(
@@ -243,24 +214,24 @@ class OrderWorkflow:
 
     @ship.validator
     def _validate_ship(self, command: ShipCommand) -> None:
-        self._check(OrderAction.SHIP)
+        check(self._order, OrderAction.SHIP)
 
     @workflow.update
     async def deliver(self, command: DeliverCommand) -> str:
         async with self._lock:
-            self._check(OrderAction.DELIVER)
+            check(self._order, OrderAction.DELIVER)
             await self._deliver(command.actor, note=None)
             return self._order.current.value
 
     @deliver.validator
     def _validate_deliver(self, command: DeliverCommand) -> None:
-        self._check(OrderAction.DELIVER)
+        check(self._order, OrderAction.DELIVER)
 
     @workflow.update
     async def cancel(self, command: CancelCommand) -> str:
         """The order's new status, or CANCEL_REQUESTED when a charge in flight must end first."""
         async with self._lock:
-            self._check_cancel(command)
+            check_cancel(self._order, command)
             if self._order.charging:
                 await self._request_cancel(command)
                 return CANCEL_REQUESTED
@@ -269,37 +240,7 @@ class OrderWorkflow:
 
     @cancel.validator
     def _validate_cancel(self, command: CancelCommand) -> None:
-        self._check_cancel(command)
-
-    # Checks
-
-    def _check(self, action: OrderAction, role: Role = Role.SYSTEM) -> None:
-        order = self._order
-        if order.status is None:
-            raise invalid_transition("the order is not created yet")
-        in_progress = order.charging or (order.bank_transfer and action is OrderAction.PAY)
-        if in_progress and action in (OrderAction.PAY, OrderAction.CONFIRM):
-            raise ApplicationError(
-                "a payment for this order is already in progress",
-                type=PAYMENT_IN_PROGRESS,
-                non_retryable=True,
-            )
-        try:
-            next_status(order.status, action, role)
-        except InvalidTransition as error:
-            raise invalid_transition(str(error)) from None
-
-    def _check_cancel(self, command: CancelCommand) -> None:
-        self._check(OrderAction.CANCEL, Role(command.role))
-        # DELETE of an order: only while it is surely unpaid, never by refunding it.
-        if command.unpaid_only and self._order.paid is not None:
-            raise invalid_transition("the order was paid meanwhile")
-        if command.unpaid_only and self._order.charging:
-            raise ApplicationError(
-                "a payment for this order is in progress; cancel it instead",
-                type=PAYMENT_IN_PROGRESS,
-                non_retryable=True,
-            )
+        check_cancel(self._order, command)
 
     # Phases: each waits for a handler to move the order on, on a durable timer.
 
@@ -361,84 +302,6 @@ class OrderWorkflow:
         )
         carried = self._order.carry()
         workflow.continue_as_new(self._params.model_copy(update={"carried": carried}))
-
-    # Charging
-
-    async def _begin_charge(self, command: PayCommand) -> tuple[ChargeRequest, int]:
-        admission = self._order.admitted
-        attempt = await self._begin_attempt(
-            command.payment_id, command.payment_method, self._params.gateway
-        )
-        publish_payment("processing")
-        request = ChargeRequest(
-            payment_id=command.payment_id,
-            order_id=self._order_id,
-            idempotency_key=f"order-{self._order_id}:charge:{command.payment_id}:{attempt}",
-            amount=admission.total_amount,
-            currency=admission.currency,
-            card_token=command.card_token or "",
-            description=f"Order {admission.order_number}",
-        )
-        return request, attempt
-
-    async def _settle_charge(
-        self, command: PayCommand, attempt: int, result: ChargeResult | Refusal
-    ) -> PaymentOutcome:
-        if isinstance(result, Refusal):
-            publish_payment("failed")
-            await db_step(
-                OrderActivities.fail_payment,
-                PaymentFailed(
-                    order_id=self._order_id,
-                    payment_id=command.payment_id,
-                    attempt=attempt,
-                    error_code=result.code,
-                    error_message=result.message,
-                    at=workflow.now(),
-                    gateway_response=result.gateway_response,
-                ),
-            )
-            return PaymentOutcome(
-                payment_id=command.payment_id,
-                status="failed",
-                error_code=result.code,
-                error_message=result.message,
-            )
-        await self._complete(
-            PaymentCompleted(
-                order_id=self._order_id,
-                payment_id=command.payment_id,
-                transaction_id=result.transaction_id,
-                gateway_response=result.gateway_response,
-                actor=command.actor,
-                at=workflow.now(),
-            )
-        )
-        return PaymentOutcome(payment_id=command.payment_id, status="completed")
-
-    async def _begin_attempt(self, payment_id: str, method: str, gateway: str) -> int:
-        admission = self._order.admitted
-        attempt = self._order.next_attempt(payment_id)
-        await db_step(
-            OrderActivities.begin_payment_attempt,
-            PaymentAttempt(
-                order_id=self._order_id,
-                payment_id=payment_id,
-                payment_method=method,
-                gateway=gateway,
-                amount=admission.total_amount,
-                currency=admission.currency,
-                attempt=attempt,
-            ),
-        )
-        return attempt
-
-    async def _complete(self, done: PaymentCompleted) -> None:
-        await db_step(OrderActivities.complete_payment, done)
-        self._order.paid = done
-        self._order.status = OrderStatus.CONFIRMED
-        self._order.publish()
-        publish_payment("completed")
 
     # Fulfilment and cancellation
 

@@ -1,0 +1,141 @@
+"""The payment records of one order: its attempts, a charge's request and outcome, a bank
+transfer's wait, and the completion that confirms the order. Held by OrderWorkflow, which
+decides when each is taken; the conversation with the gateway is GatewayConversation's."""
+
+from datetime import UTC, datetime, time, timedelta
+
+from temporalio import workflow
+
+from workflows.gateway_conversation import Refusal, publish_payment
+from workflows.order_state import OrderState
+from workflows.step_options import db_step
+
+with workflow.unsafe.imports_passed_through():
+    from activities.orders import OrderActivities
+    from domain.contracts import (
+        BankTransferCommand,
+        BankTransferRequested,
+        ChargeRequest,
+        ChargeResult,
+        PayCommand,
+        PaymentAttempt,
+        PaymentCompleted,
+        PaymentFailed,
+        PaymentOutcome,
+    )
+    from domain.order_states import OrderStatus
+
+
+# Money by bank transfer never passes through a gateway.
+OFFLINE = "offline"
+
+
+class OrderPayments:
+    def __init__(self, order_id: str, order: OrderState, gateway: str) -> None:
+        self._order_id = order_id
+        self._order = order
+        self._gateway = gateway
+
+    async def begin_charge(self, command: PayCommand) -> tuple[ChargeRequest, int]:
+        admission = self._order.admitted
+        attempt = await self.begin_attempt(
+            command.payment_id, command.payment_method, self._gateway
+        )
+        publish_payment("processing")
+        request = ChargeRequest(
+            payment_id=command.payment_id,
+            order_id=self._order_id,
+            idempotency_key=f"order-{self._order_id}:charge:{command.payment_id}:{attempt}",
+            amount=admission.total_amount,
+            currency=admission.currency,
+            card_token=command.card_token or "",
+            description=f"Order {admission.order_number}",
+        )
+        return request, attempt
+
+    async def settle_charge(
+        self, command: PayCommand, attempt: int, result: ChargeResult | Refusal
+    ) -> PaymentOutcome:
+        if isinstance(result, Refusal):
+            return await self._fail(command, attempt, result)
+        await self.complete(
+            PaymentCompleted(
+                order_id=self._order_id,
+                payment_id=command.payment_id,
+                transaction_id=result.transaction_id,
+                gateway_response=result.gateway_response,
+                actor=command.actor,
+                at=workflow.now(),
+            )
+        )
+        return PaymentOutcome(payment_id=command.payment_id, status="completed")
+
+    async def _fail(self, command: PayCommand, attempt: int, refusal: Refusal) -> PaymentOutcome:
+        publish_payment("failed")
+        await db_step(
+            OrderActivities.fail_payment,
+            PaymentFailed(
+                order_id=self._order_id,
+                payment_id=command.payment_id,
+                attempt=attempt,
+                error_code=refusal.code,
+                error_message=refusal.message,
+                at=workflow.now(),
+                gateway_response=refusal.gateway_response,
+            ),
+        )
+        return PaymentOutcome(
+            payment_id=command.payment_id,
+            status="failed",
+            error_code=refusal.code,
+            error_message=refusal.message,
+        )
+
+    async def request_bank_transfer(
+        self, command: BankTransferCommand, lasts: timedelta
+    ) -> PaymentOutcome:
+        due = workflow.now() + lasts
+        await self.begin_attempt(command.payment_id, "bank_transfer", OFFLINE)
+        await db_step(
+            OrderActivities.request_bank_transfer,
+            BankTransferRequested(
+                order_id=self._order_id,
+                payment_id=command.payment_id,
+                account=command.account,
+                due=due,
+                actor=command.actor,
+                at=workflow.now(),
+            ),
+        )
+        self._order.bank_transfer = command.payment_id
+        # The buyer is shown a due date: the order waits until that day is over.
+        end_of_day = workflow.patched("bank-transfer-end-of-due-date")
+        self._order.deadline = (
+            datetime.combine(due.date(), time(23, 59, 59), UTC) if end_of_day else due
+        )
+        publish_payment("pending")
+        return PaymentOutcome(payment_id=command.payment_id, status="pending")
+
+    async def begin_attempt(self, payment_id: str, method: str, gateway: str) -> int:
+        admission = self._order.admitted
+        attempt = self._order.next_attempt(payment_id)
+        await db_step(
+            OrderActivities.begin_payment_attempt,
+            PaymentAttempt(
+                order_id=self._order_id,
+                payment_id=payment_id,
+                payment_method=method,
+                gateway=gateway,
+                amount=admission.total_amount,
+                currency=admission.currency,
+                attempt=attempt,
+            ),
+        )
+        return attempt
+
+    async def complete(self, done: PaymentCompleted) -> None:
+        await db_step(OrderActivities.complete_payment, done)
+        self._order.paid = done
+        self._order.status = OrderStatus.CONFIRMED
+        self._order.publish()
+        publish_payment("completed")
