@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import TypeVar
 
+import pytest
+
 from db.engine import session_scope
 from domain.ledger import ESCROW, InsufficientFunds
 from services.ledger import post
@@ -35,9 +37,12 @@ def race(workers: int, attempt: Callable[[int], T]) -> list[T]:
         return list(pool.map(run, range(workers)))
 
 
-def test_twenty_debits_race_for_five_debits_worth(database_url: str) -> None:
+@pytest.mark.parametrize(("debits", "funded", "succeed"), [(20, "50.00", 5), (50, "100.00", 10)])
+def test_debits_race_for_what_the_wallet_holds(
+    database_url: str, debits: int, funded: str, succeed: int
+) -> None:
     currency = fresh_currency()
-    buyer = open_wallet(database_url, uid("buyer"), currency, "50.00")
+    buyer = open_wallet(database_url, uid("buyer"), currency, funded)
     escrow = account_id(database_url, ESCROW, currency)
 
     def debit(n: int) -> bool:
@@ -48,10 +53,10 @@ def test_twenty_debits_race_for_five_debits_worth(database_url: str) -> None:
         except InsufficientFunds:
             return False
 
-    assert sum(race(20, debit)) == 5
+    assert sum(race(debits, debit)) == succeed
     row = account_row(database_url, buyer)
-    assert (row.balance, row.total_spent) == (Decimal("0.00"), Decimal("50.00"))
-    assert balance(database_url, escrow) == Decimal("50.00")
+    assert (row.balance, row.total_spent) == (Decimal("0.00"), Decimal(funded))
+    assert balance(database_url, escrow) == Decimal(funded)
     assert checked(database_url, currency).balanced
 
 
