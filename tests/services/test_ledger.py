@@ -113,25 +113,43 @@ def test_the_database_keeps_a_wallet_at_zero_or_more(database_url: str) -> None:
         )
 
 
-@pytest.mark.parametrize("table", ["ledger_entries", "ledger_transfers"])
-@pytest.mark.parametrize(
-    "statement", ["UPDATE {table} SET created_at = created_at", "DELETE FROM {table}"]
-)
+# Rows of the wallet's own transfers; the UPDATE changes nothing, which is still refused.
+_ITS_ROWS = {
+    "ledger_entries": "account_id = :id",
+    "ledger_transfers": "id IN (SELECT transfer_id FROM ledger_entries WHERE account_id = :id)",
+}
+
+
+@pytest.mark.parametrize("table", sorted(_ITS_ROWS))
+@pytest.mark.parametrize("statement", ["UPDATE {} SET created_at = created_at", "DELETE FROM {}"])
 def test_entries_and_transfers_are_never_changed(
     database_url: str, table: str, statement: str
 ) -> None:
     currency = fresh_currency()
     buyer = open_wallet(database_url, uid("buyer"), currency, "5.00")
-    sql = text(
-        statement.format(table=table)
-        + " WHERE id IN (SELECT transfer_id FROM ledger_entries WHERE account_id = :id)"
-    )
-    if table == "ledger_entries":
-        sql = text(statement.format(table=table) + " WHERE account_id = :id")
+    sql = text(f"{statement.format(table)} WHERE {_ITS_ROWS[table]}")
     with pytest.raises(DBAPIError, match="never changed"), session_scope(database_url) as session:
         session.execute(sql, {"id": buyer})
     assert balance(database_url, buyer) == Decimal("5.00")
     assert checked(database_url, currency).balanced
+
+
+def test_a_transfer_joins_two_accounts_of_its_currency(database_url: str) -> None:
+    currency = fresh_currency()
+    buyer = open_wallet(database_url, uid("buyer"), currency, "5.00")
+    escrow = account_id(database_url, ESCROW, currency)
+    other = account_id(database_url, ESCROW, fresh_currency())
+    with session_scope(database_url) as session:
+        for destination, refs, error in [
+            (other, {}, ValueError),  # another currency
+            ("no-such-account", {}, ValueError),
+            (buyer, {}, ValueError),  # itself
+            (escrow, {"invoice_id": "i1"}, TypeError),
+        ]:
+            with pytest.raises(error):
+                post(session, uid("k"), buyer, destination, Decimal(1), currency, "x", **refs)
+    assert checked(database_url, currency).balanced
+    assert balance(database_url, buyer) == Decimal("5.00")
 
 
 def test_transactions_newest_first_with_the_balance_after_each(database_url: str) -> None:
