@@ -16,10 +16,20 @@ from domain.contracts import (
     PaymentAttempt,
     PaymentCompleted,
     PaymentFailed,
+    PaymentOutcome,
+    PayoutDue,
     RefundSettled,
     Transition,
+    WalletCharge,
 )
-from services import admission, fulfilment, notifications, payments
+from services import (
+    admission,
+    fulfilment,
+    notifications,
+    payments,
+    seller_payouts,
+    wallet_payments,
+)
 
 
 class OrderActivities:
@@ -55,6 +65,16 @@ class OrderActivities:
     def complete_payment(self, done: PaymentCompleted) -> None:
         with session_scope(self._url) as session:
             payments.complete(session, done)
+
+    @activity.defn
+    def pay_from_wallet(self, charge: WalletCharge) -> PaymentOutcome:
+        with session_scope(self._url) as session:
+            return wallet_payments.pay_from_wallet(session, charge)
+
+    @activity.defn
+    def pay_out(self, due: PayoutDue) -> None:
+        with session_scope(self._url) as session:
+            seller_payouts.pay_out(session, due)
 
     @activity.defn
     def fail_payment(self, failed: PaymentFailed) -> None:

@@ -82,7 +82,8 @@ def check_payment_request(method: str, card_token: str | None, retry: bool = Fal
             raise ApiError(
                 422,
                 "payment_method_unavailable",
-                "A failed payment is retried by card (credit_card, debit_card or stripe)",
+                "A failed payment is retried by card (credit_card, debit_card or stripe) "
+                "or from the wallet",
             )
         if card_token is not None:
             raise ApiError(
@@ -92,12 +93,21 @@ def check_payment_request(method: str, card_token: str | None, retry: bool = Fal
                 [{"loc": ["body", "card_token"], "msg": "not for bank transfers"}],
             )
         return
+    if method == "wallet":
+        if card_token is not None:
+            raise ApiError(
+                422,
+                "validation_error",
+                "A wallet payment takes no card_token",
+                [{"loc": ["body", "card_token"], "msg": "not for wallet payments"}],
+            )
+        return
     if method not in CARD_METHODS:
         raise ApiError(
             422,
             "payment_method_unavailable",
-            f"{method} is not a payment method this shop takes; "
-            "pay by card (credit_card, debit_card or stripe) or by bank_transfer",
+            f"{method} is not a payment method this shop takes; pay by card (credit_card, "
+            "debit_card or stripe), by bank_transfer or from your wallet",
         )
     if not card_token:
         raise ApiError(

@@ -223,6 +223,22 @@ class TimelineEntry(BaseModel):
     note: str | None
 
 
+class Deadline(BaseModel):
+    """The order's next durable timer."""
+
+    kind: Literal["payment", "bank_transfer", "ship", "delivery", "payout"]
+    at: datetime
+
+
+class Payout(BaseModel):
+    """The seller's payout: scheduled at delivery, paid when the escrow hold ends."""
+
+    status: Literal["scheduled", "held", "paid"]
+    amount: Money
+    fee: Money
+    at: datetime | None
+
+
 class OrderOut(BaseModel):
     id: str
     order_number: str
@@ -259,6 +275,8 @@ class OrderOut(BaseModel):
     delivered_at: datetime | None
     cancelled_at: datetime | None
     workflow_id: str
+    deadline: Deadline | None
+    payout: Payout | None
 
 
 class OrderDetail(OrderOut):

@@ -12,17 +12,31 @@ from db.tables import Invoice, Order, OrderEvent, Payment
 
 
 def order_out(order: Order, payment: Payment | None) -> OrderOut:
-    return OrderOut.model_validate({**_columns(order), "payment": _summary(payment)})
+    return OrderOut.model_validate(_order_fields(order, payment))
 
 
 def order_detail(order: Order, payment: Payment | None, events: list[OrderEvent]) -> OrderDetail:
     return OrderDetail.model_validate(
         {
-            **_columns(order),
-            "payment": _summary(payment),
+            **_order_fields(order, payment),
             "timeline": [TimelineEntry.model_validate(_columns(event)) for event in events],
         }
     )
+
+
+def _order_fields(order: Order, payment: Payment | None) -> dict[str, object]:
+    deadline = None
+    if order.deadline_kind is not None:
+        deadline = {"kind": order.deadline_kind, "at": order.deadline_at}
+    payout = None
+    if order.payout_status is not None:
+        payout = {
+            "status": order.payout_status,
+            "amount": order.payout_amount,
+            "fee": order.payout_fee,
+            "at": order.payout_at,
+        }
+    return {**_columns(order), "payment": _summary(payment), "deadline": deadline, "payout": payout}
 
 
 def payment_out(payment: Payment, show_gateway_response: bool) -> PaymentOut:

@@ -95,6 +95,14 @@ class Order(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     workflow_id: Mapped[str] = mapped_column(String(64))
+    # The next durable timer of the order's workflow (none once it has ended).
+    deadline_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # scheduled (delivered, in escrow) → paid; held while a refund is open.
+    payout_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    payout_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    payout_fee: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    payout_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class OrderEvent(Base):

@@ -54,6 +54,18 @@ class OrderTimeouts(Contract):
     gateway_call: timedelta | None = None
     # How long a charge whose outcome is unknown is looked up by its key before ops are asked.
     charge_lookup_window: timedelta | None = None
+    # How long the money stays in escrow after delivery before the seller is paid.
+    escrow_hold: timedelta | None = None
+
+
+DeadlineKind = Literal["payment", "bank_transfer", "ship", "delivery", "payout"]
+
+
+class Deadline(Contract):
+    """The order's next durable timer, as the read model shows it."""
+
+    kind: DeadlineKind
+    at: datetime
 
 
 class NewOrder(Contract):
@@ -67,12 +79,16 @@ class NewOrder(Contract):
     tax_rate: Decimal
     # MAX_OPEN_UNPAID_ORDERS of the API that took the order; None (older runs): no limit.
     max_open_orders: int | None = None
+    # The payment deadline: set by the workflow as it admits the order.
+    deadline: Deadline | None = None
 
 
 class OrderInput(Contract):
     order: NewOrder
     timeouts: OrderTimeouts
     gateway: str
+    # The platform's share of each payout (PLATFORM_FEE_RATE when the order was made).
+    platform_fee_rate: Decimal = Decimal("0.05")
     # Set when the workflow continued as new: where the previous run stood.
     carried: "CarriedState | None" = None
 
@@ -120,6 +136,7 @@ class BankTransferRequested(Contract):
     due: datetime
     actor: str
     at: datetime
+    deadline: Deadline | None = None
 
 
 class OfflinePaymentCommand(Contract):
@@ -227,6 +244,24 @@ class PaymentCompleted(Contract):
     gateway_response: dict[str, Any] | None
     actor: str
     at: datetime
+    # Where the money came from (None: a run from before wallets, always a card or a transfer).
+    payment_method: str | None = None
+    # The ship deadline that starts now.
+    deadline: Deadline | None = None
+
+
+class WalletCharge(Contract):
+    """An order paid from the buyer's wallet: the debit and the payment's outcome, one step."""
+
+    order_id: str
+    payment_id: str
+    attempt: int
+    buyer_id: str
+    amount: Decimal
+    currency: str
+    actor: str
+    at: datetime
+    deadline: Deadline
 
 
 class PaymentFailed(Contract):
@@ -275,6 +310,28 @@ class Transition(Contract):
     tracking_number: str | None = None
     tracking_url: str | None = None
     carrier: str | None = None
+    # The timer that starts with this step (None: the read model's deadline is left as it is).
+    deadline: Deadline | None = None
+    # Delivered: the payout that the escrow hold ends in.
+    payout: "PayoutPlan | None" = None
+
+
+class PayoutPlan(Contract):
+    """The seller's share of an order and the platform's fee, due once the escrow hold ends."""
+
+    amount: Decimal
+    fee: Decimal
+    currency: str
+    at: datetime
+
+
+class PayoutDue(Contract):
+    """The escrow hold is over: the seller is paid, the platform takes its fee."""
+
+    order_id: str
+    seller_id: str
+    plan: PayoutPlan
+    at: datetime
 
 
 class Cancellation(Contract):
@@ -285,6 +342,8 @@ class Cancellation(Contract):
     refund: RefundResult | None = None
     refunded_amount: Decimal = Decimal("0.00")
     refund_error: str | None = None
+    # A wallet-paid order: the money goes back to the buyer's wallet, not through a gateway.
+    refund_to_wallet: bool = False
 
 
 class CancelRequested(Contract):
@@ -338,6 +397,8 @@ class CarriedState(Contract):
     bank_transfer: str | None = None
     gateway_events: list[str] = []
     refund_pending: RefundRequest | None = None
+    payout: PayoutPlan | None = None
 
 
 OrderInput.model_rebuild()
+Transition.model_rebuild()

@@ -140,6 +140,8 @@ def _insert_order(
         refunded_amount=Decimal("0"),
         created_at=now,
         workflow_id=order_workflow_id(new.order_id),
+        deadline_kind=new.deadline.kind if new.deadline else None,
+        deadline_at=new.deadline.at if new.deadline else None,
     )
     session.add(order)
     session.flush()

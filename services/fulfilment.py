@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from db.tables import Invoice, Listing, Order, Payment
 from domain.contracts import Cancellation, CancelRequested, Transition
+from services import escrow
 from services.timeline import lock_order, note, record
 
 
@@ -14,6 +15,11 @@ def apply(session: Session, transition: Transition) -> None:
         order.tracking_number = transition.tracking_number
         order.tracking_url = transition.tracking_url
         order.carrier = transition.carrier
+    if transition.payout is not None:
+        order.payout_status = "scheduled"
+        order.payout_amount = transition.payout.amount
+        order.payout_fee = transition.payout.fee
+        order.payout_at = transition.payout.at
     record(session, order, transition)
 
 
@@ -24,10 +30,15 @@ def cancel(session: Session, cancellation: Cancellation) -> None:
     if order.status != "shipped":  # a shipped car has left; it comes back only if returned
         _release_stock(session, order)
     payment = session.get(Payment, order.payment_id) if order.payment_id else None
-    if cancellation.refund is not None and payment is not None:
+    refunded = cancellation.refund is not None or cancellation.refund_to_wallet
+    if refunded and payment is not None:
         payment.status = "refunded"
         payment.refunded_amount = cancellation.refunded_amount
         order.refunded_amount = cancellation.refunded_amount
+    if refunded or cancellation.refund_error == "manual_refund_required":
+        # Out of escrow the way it came (a refused or pending gateway refund leaves it there
+        # until the money really goes).
+        escrow.give_back(session, order, cancellation.refund_to_wallet)
     invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
     if invoice is not None and invoice.status != "paid":
         invoice.status = "cancelled"
@@ -35,7 +46,9 @@ def cancel(session: Session, cancellation: Cancellation) -> None:
         payment.status = "cancelled"
     order.cancel_reason = cancellation.reason
     note = cancellation.reason
-    if cancellation.refund is not None:
+    if cancellation.refund_to_wallet:
+        note = f"{note}; refunded {cancellation.refunded_amount} {order.currency} to the wallet"
+    elif cancellation.refund is not None:
         note = f"{note}; refunded {cancellation.refunded_amount} {order.currency}"
     if cancellation.refund_error == "manual_refund_required":
         note = f"{note}; paid offline: refund {order.total_amount} {order.currency} by hand"

@@ -30,9 +30,10 @@ MESSAGES: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The payment was not accepted; you can retry it.",
     ),
     "confirmed": (
-        ("buyer", "seller"),
+        ("buyer", "seller", "admins"),
         "Order {order_number} paid",
-        "Payment received; the seller can now ship {item_name}.",
+        "{total_amount} {currency} received and held in escrow until the payout; "
+        "the seller can now ship {item_name}.",
     ),
     "shipped": (("buyer",), "Order {order_number} shipped", "{item_name} is on its way."),
     "delivered": (
@@ -41,9 +42,15 @@ MESSAGES: dict[str, tuple[tuple[str, ...], str, str]] = {
         "{item_name} was delivered.",
     ),
     "cancelled": (
-        ("buyer", "seller"),
+        ("buyer", "seller", "admins"),
         "Order {order_number} cancelled",
         "The order was cancelled: {cancel_reason}.",
+    ),
+    "paid_out": (
+        ("seller", "admins"),
+        "Payout for {order_number}",
+        "{payout_amount} {currency} was paid into the seller's wallet "
+        "(platform fee {payout_fee} {currency}).",
     ),
 }
 
@@ -52,7 +59,7 @@ def notify_order_event(session: Session, order: Order, event: str, key: str, at:
     audience, title, body = MESSAGES[event]
     fields = {column.key: getattr(order, column.key) for column in order.__table__.columns}
     for party in audience:
-        user_id = order.buyer_id if party == "buyer" else order.seller_id
+        user_id = {"buyer": order.buyer_id, "seller": order.seller_id}.get(party, ADMINS)
         _notify(
             session,
             user_id,

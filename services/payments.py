@@ -15,7 +15,8 @@ from domain.contracts import (
     RefundSettled,
     Transition,
 )
-from services.timeline import lock_order, note, record
+from services import escrow
+from services.timeline import lock_order, note, record, set_deadline
 
 
 def begin_attempt(session: Session, attempt: PaymentAttempt) -> None:
@@ -56,6 +57,8 @@ def complete(session: Session, done: PaymentCompleted) -> None:
     payment.gateway_response = done.gateway_response
     payment.error_code = payment.error_message = None
     order.payment_id = payment.id
+    if done.payment_method != "wallet":  # a wallet payment moved its money as it was taken
+        escrow.fund_from_clearing(session, order, payment.id, payment.payment_method)
     invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
     if invoice is not None and invoice.status != "paid":
         invoice.status = "paid"
@@ -72,7 +75,9 @@ def complete(session: Session, done: PaymentCompleted) -> None:
             event="confirmed",
             actor=done.actor,
             at=done.at,
-            note=f"paid by {payment.payment_method}",
+            note=f"paid by {payment.payment_method}; "
+            f"{order.total_amount:.2f} {order.currency} held in escrow",
+            deadline=done.deadline,
         ),
     )
 
@@ -110,6 +115,8 @@ def request_bank_transfer(session: Session, request: BankTransferRequested) -> N
         "currency": order.currency,
         "due_date": due_date.isoformat(),
     }
+    if request.deadline is not None:
+        set_deadline(order, request.deadline)
     invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
     if invoice is not None and invoice.status == "draft":
         invoice.status = "sent"
@@ -162,6 +169,7 @@ def settle_refund(session: Session, settled: RefundSettled) -> None:
     payment.status = "refunded"
     payment.refunded_amount = settled.amount
     order.refunded_amount = settled.amount
+    escrow.give_back(session, order, to_wallet=False)
     note(
         session,
         order,

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.tables import Order, OrderEvent
-from domain.contracts import Transition
+from domain.contracts import Deadline, Transition
 from services.notifications import MESSAGES, notify_order_event
 
 _STAMPS = {
@@ -15,6 +15,15 @@ _STAMPS = {
     "delivered": "delivered_at",
     "cancelled": "cancelled_at",
 }
+
+
+# No timer runs for an order in these states.
+_ENDED = ("cancelled", "refunded")
+
+
+def set_deadline(order: Order, deadline: Deadline | None) -> None:
+    order.deadline_kind = deadline.kind if deadline else None
+    order.deadline_at = deadline.at if deadline else None
 
 
 def lock_order(session: Session, order_id: str) -> Order:
@@ -37,6 +46,10 @@ def record(session: Session, order: Order, transition: Transition, key: str | No
         stamp = _STAMPS.get(transition.status)
         if stamp:
             setattr(order, stamp, transition.at)
+        if transition.status in _ENDED:
+            set_deadline(order, None)
+    if transition.deadline is not None:
+        set_deadline(order, transition.deadline)
     session.add(
         OrderEvent(
             order_id=order.id,

@@ -19,6 +19,12 @@ class CancelRefund:
     error: str | None = None
     # Taken by the gateway but not sent yet: settled after the order is cancelled.
     pending: RefundRequest | None = None
+    # Paid from the wallet: the money goes back there, in the cancel's own step.
+    to_wallet: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.refund is not None or self.to_wallet
 
 
 async def refund_on_cancel(
@@ -26,6 +32,8 @@ async def refund_on_cancel(
 ) -> CancelRefund:
     if paid is None:
         return CancelRefund()
+    if paid.payment_method == "wallet":
+        return CancelRefund(to_wallet=True)
     if not paid.transaction_id:
         return CancelRefund(error="manual_refund_required")
     request = RefundRequest(

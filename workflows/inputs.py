@@ -14,6 +14,8 @@ def order_input(new: NewOrder, settings: Settings) -> OrderInput:
             bank_transfer=settings.bank_transfer_timeout,
             gateway_call=settings.gateway_timeout,
             charge_lookup_window=settings.charge_lookup_window,
+            escrow_hold=settings.escrow_hold,
         ),
         gateway=settings.payment_gateway,
+        platform_fee_rate=settings.platform_fee_rate,
     )

@@ -29,8 +29,8 @@ with workflow.unsafe.imports_passed_through():
         OrderInput,
         OrderResult,
         PayCommand,
-        PaymentCompleted,
         PaymentOutcome,
+        PayoutDue,
         RefundRequest,
         RefundSettled,
         ResolveCommand,
@@ -38,17 +38,21 @@ with workflow.unsafe.imports_passed_through():
         Transition,
     )
     from domain.order_states import OrderAction, OrderStatus, Role
+    from domain.payout import payout_plan
     from workflows import search_attributes as sa
     from workflows.cancel_refund import pending_refund_settled, refund_on_cancel
     from workflows.gateway_conversation import GatewayConversation, publish_payment
     from workflows.order_checks import check, check_cancel, invalid_transition
-    from workflows.order_payments import OFFLINE, OrderPayments
-    from workflows.order_state import OrderState
+    from workflows.order_payments import WALLET, OrderPayments
+    from workflows.order_state import OrderState, due_in
     from workflows.order_waits import moved_on_from
     from workflows.step_options import db_step
 
 SYSTEM = "system"
 DEFAULT_BANK_TRANSFER_TIMEOUT = timedelta(days=3)
+DEFAULT_ESCROW_HOLD = timedelta(days=3)
+# Orders delivered before this change ended at delivery; since, they go on to the payout.
+ESCROW_PAYOUT = "escrow-payout"
 
 
 @workflow.defn
@@ -62,7 +66,7 @@ class OrderWorkflow:
         # A continued run goes on where the run before it stood.
         carried = params.carried
         self._order = OrderState.restored(carried) if carried is not None else OrderState()
-        self._payments = OrderPayments(self._order_id, self._order, params.gateway)
+        self._payments = OrderPayments(self._order_id, self._order, params.gateway, params.timeouts)
 
     @workflow.run
     async def run(self, params: OrderInput) -> OrderResult:
@@ -70,18 +74,21 @@ class OrderWorkflow:
         if params.carried is not None:
             order.describe()
         else:
-            order.admission = await db_step(OrderActivities.admit_order, params.order)
+            payment_due = due_in("payment", params.timeouts.payment)
+            new = params.order.model_copy(update={"deadline": payment_due})
+            order.admission = await db_step(OrderActivities.admit_order, new)
             if not order.admission.accepted:
                 workflow.upsert_search_attributes([sa.ORDER_STATUS.value_set("rejected")])
                 return OrderResult(status="rejected", reason=order.admission.reason)
-            order.status = OrderStatus.PENDING
+            order.enter(OrderStatus.PENDING, payment_due)
             order.publish()
-        # A continued run goes on in the phase it carried, with the deadline it carried.
-        resumed = order.status if params.carried is not None else None
-        limits = params.timeouts
-        await self._phase(OrderStatus.PENDING, limits.payment, self._payment_timed_out, resumed)
-        await self._phase(OrderStatus.CONFIRMED, limits.ship, self._seller_did_not_ship, resumed)
-        await self._phase(OrderStatus.SHIPPED, limits.delivery, self._delivery_assumed, resumed)
+        # Each phase lasts until a handler moves the order on, or its timer runs out; a
+        # continued run goes on in the phase it carried, with the deadline it carried.
+        await self._phase(OrderStatus.PENDING, self._payment_timed_out)
+        await self._phase(OrderStatus.CONFIRMED, self._seller_did_not_ship)
+        await self._phase(OrderStatus.SHIPPED, self._delivery_assumed)
+        if order.status is OrderStatus.DELIVERED and order.payout is not None:
+            await self._hold_escrow()
         if order.refund_pending is not None:
             await self._settle_pending_refund(order.refund_pending)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -119,6 +126,10 @@ class OrderWorkflow:
     @workflow.update
     async def pay(self, command: PayCommand) -> PaymentOutcome:
         order = self._order
+        if command.payment_method == WALLET:
+            async with self._lock:
+                check(order, OrderAction.PAY)
+                return await self._payments.pay_from_wallet(command)
         async with self._lock:
             check(self._order, OrderAction.PAY)
             order.charging = True
@@ -170,20 +181,7 @@ class OrderWorkflow:
     async def confirm_offline_payment(self, command: OfflinePaymentCommand) -> str:
         async with self._lock:
             check(self._order, OrderAction.CONFIRM)
-            # The admin records the money of the transfer the buyer asked for, if there is one.
-            payment_id = self._order.bank_transfer or command.payment_id
-            if self._order.bank_transfer is None:
-                await self._payments.begin_attempt(payment_id, "bank_transfer", OFFLINE)
-            await self._payments.complete(
-                PaymentCompleted(
-                    order_id=self._order_id,
-                    payment_id=payment_id,
-                    transaction_id=None,
-                    gateway_response=None,
-                    actor=command.actor,
-                    at=workflow.now(),
-                )
-            )
+            await self._payments.confirm_offline(command)
             return self._order.current.value
 
     @confirm_offline_payment.validator
@@ -208,6 +206,7 @@ class OrderWorkflow:
                     tracking_number=command.tracking_number,
                     tracking_url=command.tracking_url,
                     carrier=command.carrier,
+                    deadline=due_in("delivery", self._params.timeouts.delivery),
                 ),
             )
             return self._order.current.value
@@ -244,20 +243,10 @@ class OrderWorkflow:
 
     # Phases: each waits for a handler to move the order on, on a durable timer.
 
-    async def _phase(
-        self,
-        status: OrderStatus,
-        lasts: timedelta,
-        on_timeout: Callable[[], Awaitable[None]],
-        resumed_in: OrderStatus | None,
-    ) -> None:
-        """The order waits in `status` until a handler moves it on; at the deadline,
-        `on_timeout` moves it."""
+    async def _phase(self, status: OrderStatus, on_timeout: Callable[[], Awaitable[None]]) -> None:
+        """The order waits in `status` until a handler moves it on; at the deadline (set as
+        the order entered `status`), `on_timeout` moves it."""
         order = self._order
-        if order.status != status:
-            return
-        if status != resumed_in:
-            order.deadline = workflow.now() + lasts
         while order.status == status:
             waited = await moved_on_from(order, status)
             if waited == "continue":
@@ -294,6 +283,31 @@ class OrderWorkflow:
         """Shipped and never confirmed: taken as delivered."""
         await self._deliver(SYSTEM, note="delivery_timeout")
 
+    async def _hold_escrow(self) -> None:
+        """Delivered: the money stays in escrow until the hold's deadline, then the seller is
+        paid and the order's workflow ends."""
+        order = self._order
+        while order.status is OrderStatus.DELIVERED:
+            waited = await moved_on_from(order, OrderStatus.DELIVERED)
+            if waited == "continue":
+                await self._continue_as_new()
+            elif waited == "timeout":
+                async with self._lock:
+                    await self._pay_seller()
+                return
+
+    async def _pay_seller(self) -> None:
+        plan = self._order.payout
+        assert plan is not None
+        due = PayoutDue(
+            order_id=self._order_id,
+            seller_id=self._order.admitted.seller_id,
+            plan=plan,
+            at=workflow.now(),
+        )
+        await db_step(OrderActivities.pay_out, due)
+        self._order.payout = None
+
     async def _continue_as_new(self) -> None:
         """A long or busy order starts a fresh history, carrying where it stands, once no
         handler and no charge is running."""
@@ -306,6 +320,18 @@ class OrderWorkflow:
     # Fulfilment and cancellation
 
     async def _deliver(self, actor: str, note: str | None) -> None:
+        payout_due, plan = None, None
+        if workflow.patched(ESCROW_PAYOUT):
+            # The money stays in escrow for ESCROW_HOLD, then the seller is paid.
+            payout_due = due_in("payout", self._params.timeouts.escrow_hold or DEFAULT_ESCROW_HOLD)
+            admission = self._order.admitted
+            plan = payout_plan(
+                admission.total_amount,
+                Decimal("0.00"),
+                self._params.platform_fee_rate,
+                admission.currency,
+                payout_due.at,
+            )
         await self._transition(
             OrderStatus.DELIVERED,
             Transition(
@@ -315,12 +341,15 @@ class OrderWorkflow:
                 actor=actor,
                 at=workflow.now(),
                 note=note,
+                deadline=payout_due,
+                payout=plan,
             ),
         )
+        self._order.payout = plan
 
     async def _transition(self, status: OrderStatus, transition: Transition) -> None:
         await db_step(OrderActivities.record_transition, transition)
-        self._order.status = status
+        self._order.enter(status, transition.deadline)
         self._order.publish()
 
     async def _request_cancel(self, command: CancelCommand) -> None:
@@ -356,13 +385,14 @@ class OrderWorkflow:
                 actor=actor,
                 at=workflow.now(),
                 refund=money.refund,
-                refunded_amount=order.admitted.total_amount if money.refund else Decimal("0.00"),
+                refunded_amount=order.admitted.total_amount if money.done else Decimal("0.00"),
                 refund_error=money.error,
+                refund_to_wallet=money.to_wallet,
             ),
         )
         order.status = OrderStatus.CANCELLED
         order.publish()
-        if money.refund is not None:
+        if money.done:
             publish_payment("refunded")
 
     async def _settle_pending_refund(self, request: RefundRequest) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from temporalio import workflow
 
 from workflows.gateway_conversation import Refusal, publish_payment
-from workflows.order_state import OrderState
+from workflows.order_state import OrderState, due_in
 from workflows.step_options import db_step
 
 with workflow.unsafe.imports_passed_through():
@@ -17,24 +17,36 @@ with workflow.unsafe.imports_passed_through():
         BankTransferRequested,
         ChargeRequest,
         ChargeResult,
+        Deadline,
+        OfflinePaymentCommand,
+        OrderTimeouts,
         PayCommand,
         PaymentAttempt,
         PaymentCompleted,
         PaymentFailed,
         PaymentOutcome,
+        WalletCharge,
     )
     from domain.order_states import OrderStatus
 
 
-# Money by bank transfer never passes through a gateway.
+# Money by bank transfer never passes through a gateway, nor money from a wallet.
 OFFLINE = "offline"
+WALLET = "wallet"
 
 
 class OrderPayments:
-    def __init__(self, order_id: str, order: OrderState, gateway: str) -> None:
+    def __init__(
+        self, order_id: str, order: OrderState, gateway: str, limits: OrderTimeouts
+    ) -> None:
         self._order_id = order_id
         self._order = order
         self._gateway = gateway
+        self._limits = limits
+
+    def _ship_due(self) -> Deadline:
+        """Paid: the seller's time to ship starts."""
+        return due_in("ship", self._limits.ship)
 
     async def begin_charge(self, command: PayCommand) -> tuple[ChargeRequest, int]:
         admission = self._order.admitted
@@ -66,9 +78,62 @@ class OrderPayments:
                 gateway_response=result.gateway_response,
                 actor=command.actor,
                 at=workflow.now(),
+                payment_method=command.payment_method,
+                deadline=self._ship_due(),
             )
         )
         return PaymentOutcome(payment_id=command.payment_id, status="completed")
+
+    async def pay_from_wallet(self, command: PayCommand) -> PaymentOutcome:
+        """The buyer's wallet pays the order into escrow in one step; a short wallet fails the
+        attempt with `insufficient_funds` and the order waits for another payment."""
+        admission = self._order.admitted
+        attempt = await self.begin_attempt(command.payment_id, WALLET, WALLET)
+        charge = WalletCharge(
+            order_id=self._order_id,
+            payment_id=command.payment_id,
+            attempt=attempt,
+            buyer_id=admission.buyer_id,
+            amount=admission.total_amount,
+            currency=admission.currency,
+            actor=command.actor,
+            at=workflow.now(),
+            deadline=self._ship_due(),
+        )
+        outcome = await db_step(OrderActivities.pay_from_wallet, charge)
+        publish_payment(outcome.status)
+        if outcome.status == "completed":
+            self._confirmed(
+                PaymentCompleted(
+                    order_id=self._order_id,
+                    payment_id=command.payment_id,
+                    transaction_id=None,
+                    gateway_response=None,
+                    actor=command.actor,
+                    at=charge.at,
+                    payment_method=WALLET,
+                    deadline=charge.deadline,
+                )
+            )
+        return outcome
+
+    async def confirm_offline(self, command: OfflinePaymentCommand) -> None:
+        """An admin records the money of the transfer the buyer asked for, if there is one."""
+        payment_id = self._order.bank_transfer or command.payment_id
+        if self._order.bank_transfer is None:
+            await self.begin_attempt(payment_id, "bank_transfer", OFFLINE)
+        await self.complete(
+            PaymentCompleted(
+                order_id=self._order_id,
+                payment_id=payment_id,
+                transaction_id=None,
+                gateway_response=None,
+                actor=command.actor,
+                at=workflow.now(),
+                payment_method="bank_transfer",
+                deadline=self._ship_due(),
+            )
+        )
 
     async def _fail(self, command: PayCommand, attempt: int, refusal: Refusal) -> PaymentOutcome:
         publish_payment("failed")
@@ -95,6 +160,8 @@ class OrderPayments:
         self, command: BankTransferCommand, lasts: timedelta
     ) -> PaymentOutcome:
         due = workflow.now() + lasts
+        # The buyer is shown a due date: the order waits until that day is over.
+        end_of_due_day = datetime.combine(due.date(), time(23, 59, 59), UTC)
         await self.begin_attempt(command.payment_id, "bank_transfer", OFFLINE)
         await db_step(
             OrderActivities.request_bank_transfer,
@@ -105,14 +172,12 @@ class OrderPayments:
                 due=due,
                 actor=command.actor,
                 at=workflow.now(),
+                deadline=Deadline(kind="bank_transfer", at=end_of_due_day),
             ),
         )
         self._order.bank_transfer = command.payment_id
-        # The buyer is shown a due date: the order waits until that day is over.
         end_of_day = workflow.patched("bank-transfer-end-of-due-date")
-        self._order.deadline = (
-            datetime.combine(due.date(), time(23, 59, 59), UTC) if end_of_day else due
-        )
+        self._order.deadline = end_of_due_day if end_of_day else due
         publish_payment("pending")
         return PaymentOutcome(payment_id=command.payment_id, status="pending")
 
@@ -135,7 +200,10 @@ class OrderPayments:
 
     async def complete(self, done: PaymentCompleted) -> None:
         await db_step(OrderActivities.complete_payment, done)
-        self._order.paid = done
-        self._order.status = OrderStatus.CONFIRMED
-        self._order.publish()
+        self._confirmed(done)
         publish_payment("completed")
+
+    def _confirmed(self, done: PaymentCompleted) -> None:
+        self._order.paid = done
+        self._order.enter(OrderStatus.CONFIRMED, done.deadline)
+        self._order.publish()

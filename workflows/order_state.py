@@ -2,7 +2,7 @@
 and mirrored into the Temporal UI (search attributes, the current details line)."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from temporalio import workflow
 
@@ -11,7 +11,10 @@ with workflow.unsafe.imports_passed_through():
         Admission,
         CancelCommand,
         CarriedState,
+        Deadline,
+        DeadlineKind,
         PaymentCompleted,
+        PayoutPlan,
         RefundRequest,
     )
     from domain.order_states import OrderStatus
@@ -36,6 +39,9 @@ class OrderState:
     gateway_events: dict[str, None] = field(default_factory=dict)
     # A refund the gateway accepted but has not sent yet.
     refund_pending: RefundRequest | None = None
+    # Delivered: what the seller is paid when the escrow hold ends (None: a run from before
+    # payouts, which ends at delivery).
+    payout: PayoutPlan | None = None
     # Only while a charge runs: neither is ever carried into a continued run.
     charging: bool = False
     cancel_request: CancelCommand | None = None
@@ -49,6 +55,12 @@ class OrderState:
     def current(self) -> OrderStatus:
         assert self.status is not None, "the order is not admitted yet"
         return self.status
+
+    def enter(self, status: OrderStatus, deadline: Deadline | None) -> None:
+        """The order moves on; the phase it enters waits until `deadline`."""
+        self.status = status
+        if deadline is not None:
+            self.deadline = deadline.at
 
     def next_attempt(self, payment_id: str) -> int:
         attempt = self.attempts.get(payment_id, 0) + 1
@@ -74,6 +86,7 @@ class OrderState:
             bank_transfer=self.bank_transfer,
             gateway_events=list(self.gateway_events),
             refund_pending=self.refund_pending,
+            payout=self.payout,
         )
 
     @classmethod
@@ -87,6 +100,7 @@ class OrderState:
             bank_transfer=carried.bank_transfer,
             gateway_events=dict.fromkeys(carried.gateway_events),
             refund_pending=carried.refund_pending,
+            payout=carried.payout,
         )
 
     def publish(self) -> None:
@@ -111,3 +125,8 @@ class OrderState:
             admission.order_number, admission.total_amount, admission.currency, admission.item_name
         )
         workflow.set_current_details(f"{line}\n\nstatus: {self.current.value}")
+
+
+def due_in(kind: DeadlineKind, lasts: timedelta) -> Deadline:
+    """The timer of a phase that starts now."""
+    return Deadline(kind=kind, at=workflow.now() + lasts)

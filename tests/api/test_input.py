@@ -80,7 +80,7 @@ async def test_bad_utf8_and_bad_json_are_one_code_and_one_sentence(api: Api) -> 
     ("method", "token", "code"),
     [
         ("paypal", "tok_visa", "payment_method_unavailable"),
-        ("wallet", None, "payment_method_unavailable"),
+        ("wallet", "tok_visa", "validation_error"),
         ("other", "tok_visa", "payment_method_unavailable"),
         ("credit_card", "tok_" + "x" * 96, "validation_error"),
         ("credit_card", "4242424242424242", "validation_error"),

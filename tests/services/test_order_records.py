@@ -16,6 +16,7 @@ from domain.contracts import (
     RefundResult,
 )
 from services import fulfilment, payments
+from services.notifications import ADMINS
 from tests.services.helpers import admit, listing_state, load_order, new_order, uid
 from tests.support import make_listing
 
@@ -119,7 +120,7 @@ def test_complete_twice(database_url: str, order: NewOrder) -> None:
         )
     assert timeline(database_url, order.order_id) == ["created", "confirmed"]
     assert [n for n in notices(database_url, order.order_id) if n[0] == "confirmed"] == sorted(
-        [("confirmed", order.buyer_id), ("confirmed", row.seller_id)]
+        [("confirmed", order.buyer_id), ("confirmed", row.seller_id), ("confirmed", ADMINS)]
     )
 
 
@@ -182,7 +183,7 @@ def test_cancel_twice_releases_stock_once(database_url: str, order: NewOrder) ->
         assert session.get(Invoice, row.invoice_id).status == "cancelled"  # type: ignore[union-attr]
     assert timeline(database_url, order.order_id) == ["created", "cancelled"]
     assert [n for n in notices(database_url, order.order_id) if n[0] == "cancelled"] == sorted(
-        [("cancelled", order.buyer_id), ("cancelled", row.seller_id)]
+        [("cancelled", order.buyer_id), ("cancelled", row.seller_id), ("cancelled", ADMINS)]
     )
 
 

@@ -15,7 +15,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from config import Settings
 from db.engine import session_scope
-from db.tables import Base, Invoice, Listing, Order, OrderEvent, Payment, SandboxOperation
+from db.tables import (
+    Base,
+    Invoice,
+    LedgerAccount,
+    Listing,
+    Order,
+    OrderEvent,
+    Payment,
+    SandboxOperation,
+)
 from domain.contracts import (
     Admission,
     CancelCommand,
@@ -25,6 +34,8 @@ from domain.contracts import (
     PaymentOutcome,
     ShipCommand,
 )
+from domain.ledger import LedgerCheck
+from services import ledger_queries
 from tests.support import order_input
 from worker import ACTIVITY_THREADS, build_worker
 from workflows.order import OrderWorkflow
@@ -174,6 +185,23 @@ def gateway_book(url: str, kind: str | None = None) -> list[SandboxOperation]:
         if kind is not None:
             query = query.where(SandboxOperation.kind == kind)
         return list(session.scalars(query))
+
+
+def account(url: str, kind: str, user_id: str | None = None) -> LedgerAccount | None:
+    """A ledger account (a user's wallet when `user_id` is given), None if never used."""
+    with session_scope(url) as session:
+        query = select(LedgerAccount).where(
+            LedgerAccount.kind == kind,
+            LedgerAccount.user_id.is_(None)
+            if user_id is None
+            else LedgerAccount.user_id == user_id,
+        )
+        return session.scalars(query).one_or_none()
+
+
+def ledger_check(url: str) -> LedgerCheck:
+    with session_scope(url) as session:
+        return ledger_queries.check(session)
 
 
 def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -1,11 +1,15 @@
 """A purchase from order to delivery, as the buyer and the seller drive it."""
 
+from decimal import Decimal
+
 from tests.support import make_listing
 from tests.workflows.shop import (
     SELLER,
     Shop,
+    account,
     gateway_book,
     invoice_of,
+    ledger_check,
     payments_of,
     the_order,
     timeline,
@@ -37,7 +41,24 @@ async def test_paid_shipped_and_delivered_order(shop: Shop) -> None:
         ("confirmed", "confirmed", "buyer-1"),
         ("shipped", "shipped", SELLER),
         ("delivered", "delivered", "buyer-1"),
+        ("paid_out", "delivered", "system"),
     ]
+    # ESCROW_HOLD after delivery the seller is paid the total minus 5 % (API.md, Orders).
+    assert order.delivered_at is not None and order.payout_at is not None
+    assert order.payout_at - order.delivered_at >= shop.settings.escrow_hold
+    assert (order.payout_status, order.payout_amount, order.payout_fee) == (
+        "paid",
+        Decimal("1447.80"),
+        Decimal("76.20"),
+    )
+    assert (order.deadline_kind, order.deadline_at) == (None, None)
+    seller = account(shop.url, "wallet", SELLER)
+    assert seller is not None and (seller.balance, seller.total_earned) == (Decimal("1447.80"),) * 2
+    fees, escrow, clearing = (account(shop.url, kind) for kind in ("fees", "escrow", "clearing"))
+    assert fees is not None and fees.balance == Decimal("76.20")
+    assert escrow is not None and escrow.balance == Decimal("0.00")
+    assert clearing is not None and clearing.balance == Decimal("-1524.00")
+    assert ledger_check(shop.url).balanced
     found = (await purchase.handle.describe()).typed_search_attributes
     assert found.get(sa.ORDER_STATUS) == "delivered"
     assert found.get(sa.ORDER_NUMBER) == order.order_number

@@ -23,6 +23,7 @@ from domain.contracts import (
     AdminAlert,
     Admission,
     BankTransferRequested,
+    CancelCommand,
     Cancellation,
     CancelRequested,
     ChargeLookup,
@@ -37,12 +38,15 @@ from domain.contracts import (
     PaymentAttempt,
     PaymentCompleted,
     PaymentFailed,
+    PaymentOutcome,
+    PayoutDue,
     RefundLookup,
     RefundRequest,
     RefundResult,
     RefundSettled,
     ShipCommand,
     Transition,
+    WalletCharge,
 )
 from tests.support import order_input
 from workflows.order import OrderWorkflow
@@ -60,6 +64,9 @@ class Gateway:
         )
         self.find_charge: Callable[[str], ChargeLookup] = lambda key: ChargeLookup(
             status="not_found"
+        )
+        self.wallet: Callable[[WalletCharge], PaymentOutcome] = lambda charge: PaymentOutcome(
+            payment_id=charge.payment_id, status="completed"
         )
 
 
@@ -99,6 +106,7 @@ def mocked_activities(calls: Calls, gateway: Gateway) -> list[Callable[..., Any]
         "note_cancel_requested": CancelRequested,
         "settle_refund": RefundSettled,
         "alert_admins": AdminAlert,
+        "pay_out": PayoutDue,
     }
     return [
         recorded("admit_order", NewOrder, admitted),
@@ -106,6 +114,7 @@ def mocked_activities(calls: Calls, gateway: Gateway) -> list[Callable[..., Any]
         recorded("find_charge", str, lambda key: gateway.find_charge(key)),
         recorded("refund", RefundRequest, refunded),
         recorded("find_refund", RefundRequest, lambda _r: RefundLookup(status="not_found")),
+        recorded("pay_from_wallet", WalletCharge, lambda charge: gateway.wallet(charge)),
         *(recorded(name, arg_type) for name, arg_type in notes.items()),
     ]
 
@@ -163,10 +172,79 @@ async def test_paid_shipped_delivered_asks_each_step_once(harness: Any) -> None:
         "complete_payment",
         "record_transition",
         "record_transition",
+        "pay_out",
     ]
     [charge] = [arg for name, arg in calls if name == "charge"]
     assert (charge.amount, charge.currency) == (TOTAL, "USD")
     assert charge.idempotency_key == f"{handle.id}:charge:pay-1:1"
+    [payout] = [arg for name, arg in calls if name == "pay_out"]
+    # API.md: total minus PLATFORM_FEE_RATE (0.05), rounded half-up to the cent.
+    assert (payout.seller_id, payout.plan.amount, payout.plan.fee) == (
+        "seller-1",
+        Decimal("1447.80"),
+        Decimal("76.20"),
+    )
+
+
+async def test_each_step_tells_the_read_model_its_next_timer(harness: Any) -> None:
+    env, queue, calls, _ = harness
+    handle = await start(env, queue)
+    await handle.execute_update(OrderWorkflow.pay, pay())
+    await handle.execute_update(OrderWorkflow.ship, ShipCommand(tracking_number="1Z", actor="s"))
+    await handle.execute_update(OrderWorkflow.deliver, DeliverCommand(actor="buyer-1"))
+    await handle.result()
+    settings = Settings()
+    [new] = [arg for name, arg in calls if name == "admit_order"]
+    [paid] = [arg for name, arg in calls if name == "complete_payment"]
+    shipped, delivered = [arg for name, arg in calls if name == "record_transition"]
+    [payout] = [arg for name, arg in calls if name == "pay_out"]
+    kinds = [(step.deadline.kind if step.deadline else None) for step in (new, paid, shipped)]
+    assert kinds == ["payment", "ship", "delivery"]
+    assert delivered.deadline is not None and delivered.deadline.kind == "payout"
+    assert new.deadline is not None and paid.deadline is not None
+    started = (await handle.describe()).start_time
+    # Admitted as the workflow started: its payment timer is PAYMENT_TIMEOUT from then.
+    assert (
+        timedelta(0) <= new.deadline.at - started - settings.payment_timeout < timedelta(seconds=5)
+    )
+    assert paid.deadline.at - paid.at == settings.ship_timeout
+    assert shipped.deadline is not None
+    assert shipped.deadline.at - shipped.at == settings.delivery_timeout
+    assert delivered.deadline.at - delivered.at == settings.escrow_hold
+    # The payout is due when the hold's timer fires, and paid then.
+    assert delivered.payout is not None and delivered.payout.at == delivered.deadline.at
+    assert payout.at >= delivered.deadline.at
+
+
+async def test_a_wallet_pays_without_the_gateway_and_a_short_one_leaves_it_pending(
+    harness: Any,
+) -> None:
+    env, queue, calls, gateway = harness
+    gateway.wallet = lambda charge: PaymentOutcome(
+        payment_id=charge.payment_id, status="failed", error_code="insufficient_funds"
+    )
+    handle = await start(env, queue)
+    by_wallet = PayCommand(payment_id="pay-1", payment_method="wallet", actor="buyer-1")
+    outcome = await handle.execute_update(OrderWorkflow.pay, by_wallet)
+    assert (outcome.status, outcome.error_code) == ("failed", "insufficient_funds")
+    assert await handle.query(OrderWorkflow.status) == "pending"
+
+    gateway.wallet = lambda charge: PaymentOutcome(payment_id=charge.payment_id, status="completed")
+    assert (await handle.execute_update(OrderWorkflow.pay, by_wallet)).status == "completed"
+    assert await handle.query(OrderWorkflow.status) == "confirmed"
+    assert "charge" not in names(calls)
+    first, second = [arg for name, arg in calls if name == "pay_from_wallet"]
+    assert (first.attempt, second.attempt) == (1, 2)
+    assert (second.buyer_id, second.amount, second.currency) == ("buyer-1", TOTAL, "USD")
+
+    await handle.execute_update(
+        OrderWorkflow.cancel, CancelCommand(reason="changed mind", actor="buyer-1", role="buyer")
+    )
+    [cancelled] = [arg for name, arg in calls if name == "cancel_order"]
+    # A wallet-paid order goes back to the wallet, never through the gateway.
+    assert (cancelled.refund_to_wallet, cancelled.refunded_amount) == (True, TOTAL)
+    assert "refund" not in names(calls)
+    assert (await handle.result()).status == "cancelled"
 
 
 async def test_a_decline_fails_the_attempt_with_our_sentence(harness: Any) -> None:

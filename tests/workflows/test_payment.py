@@ -37,7 +37,8 @@ async def test_declined_card_leaves_the_order_pending_and_a_retry_on_the_same_pa
     assert invoice_of(shop.url, purchase.order_id).status == "paid"
     events = [(event.event, event.note) for event in timeline(shop.url, purchase.order_id)]
     assert ("payment_failed", "card_declined") in events
-    assert events[-1] == ("confirmed", "paid by credit_card")
+    held = f"paid by credit_card; {order.total_amount:.2f} {order.currency} held in escrow"
+    assert events[-1] == ("confirmed", held)
 
 
 async def test_processing_error_is_retried_by_the_activity_retry_policy(shop: Shop) -> None:

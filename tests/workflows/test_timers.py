@@ -88,13 +88,14 @@ async def test_shipped_order_never_confirmed_is_delivered_after_the_delivery_tim
     order = the_order(shop.url, purchase.order_id)
     assert order.status == "delivered"
     assert_fired_after(order.shipped_at, order.delivered_at, shop.settings.delivery_timeout)
-    last = timeline(shop.url, purchase.order_id)[-1]
-    assert (last.event, last.status, last.note, last.actor) == (
+    *_, delivered, paid_out = timeline(shop.url, purchase.order_id)
+    assert (delivered.event, delivered.status, delivered.note, delivered.actor) == (
         "delivered",
         "delivered",
         "delivery_timeout",
         "system",
     )
+    assert (paid_out.event, order.payout_status) == ("paid_out", "paid")
     assert gateway_book(shop.url, "refund") == []
 
 
