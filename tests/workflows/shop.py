@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -35,7 +36,7 @@ from domain.contracts import (
     ShipCommand,
 )
 from domain.ledger import LedgerCheck
-from services import ledger_queries
+from services import ledger, ledger_queries
 from tests.support import order_input
 from worker import ACTIVITY_THREADS, build_worker
 from workflows.order import OrderWorkflow
@@ -61,6 +62,10 @@ class Purchase:
             card_token=token,
             actor=BUYER,
         )
+        return await self.handle.execute_update(OrderWorkflow.pay, command)
+
+    async def pay_from_wallet(self, payment_id: str) -> PaymentOutcome:
+        command = PayCommand(payment_id=payment_id, payment_method="wallet", actor=BUYER)
         return await self.handle.execute_update(OrderWorkflow.pay, command)
 
     async def ship(self) -> str:
@@ -197,6 +202,14 @@ def account(url: str, kind: str, user_id: str | None = None) -> LedgerAccount | 
             else LedgerAccount.user_id == user_id,
         )
         return session.scalars(query).one_or_none()
+
+
+def fund_wallet(url: str, user_id: str, amount: str, key: str) -> None:
+    """Money into a user's wallet, as an admin's adjustment would put it there."""
+    with session_scope(url) as session:
+        wallet = ledger.wallet(session, user_id, "USD")
+        source = ledger.platform_account(session, "adjustments", "USD")
+        ledger.post(session, key, source.id, wallet.id, Decimal(amount), "USD", "test funds")
 
 
 def ledger_check(url: str) -> LedgerCheck:

@@ -25,7 +25,7 @@ from domain.contracts import (
 )
 from tests.support import make_listing
 from tests.workflows.faults import activity_started, start_paying
-from tests.workflows.shop import BUYER, Purchase, Shop, open_shop
+from tests.workflows.shop import BUYER, Purchase, Shop, fund_wallet, open_shop
 from workflows.order import OrderWorkflow
 
 HISTORIES = Path(__file__).parents[1] / "histories"
@@ -52,6 +52,17 @@ async def test_record_delivered_order(shop: Shop) -> None:
     await purchase.ship()
     await purchase.deliver()
     await record(purchase, "delivered", "delivered")
+
+
+async def test_record_wallet_short_then_paid_and_cancelled(shop: Shop) -> None:
+    fund_wallet(shop.url, BUYER, "100.00", key="short")
+    purchase = await shop.start(make_listing(shop.url))
+    payment_id = str(uuid.uuid4())
+    assert (await purchase.pay_from_wallet(payment_id)).status == "failed"
+    fund_wallet(shop.url, BUYER, "5000.00", key="enough")
+    assert (await purchase.pay_from_wallet(payment_id)).status == "completed"
+    await purchase.cancel()
+    await record(purchase, "wallet_cancel", "cancelled")
 
 
 async def test_record_payment_timeout(shop: Shop) -> None:
