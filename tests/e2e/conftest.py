@@ -1,6 +1,6 @@
 """The whole stack for end-to-end tests: a real Temporal dev server, a worker and the API over
 TCP, on a SQLite file (`stack`) or a PostgreSQL database (`pg_stack`). Started once per session;
-each test makes its own users and listings."""
+each test makes its own users (`party`, `each_party`) and listings."""
 
 import asyncio
 import socket
@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,74 @@ def each_stack(request: pytest.FixtureRequest) -> Stack:
     """Runs a money test once on each database."""
     built: Stack = request.getfixturevalue("pg_stack" if request.param == "postgres" else "stack")
     return built
+
+
+class Party:
+    """The people of one test on one stack, with ids no other test has (so that no one else's
+    orders, keys or limits are theirs): a seller and a buyer, an admin, and a stranger (buyer and
+    seller roles, party to nothing). Each one's client is made on first use; every client made
+    here is closed with the party."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.suffix = uuid.uuid4().hex[:8]
+        self.seller_id = f"seller-{self.suffix}"
+        self.buyer_id = f"buyer-{self.suffix}"
+        self.admin_id = f"admin-{self.suffix}"
+        self.stranger_id = f"stranger-{self.suffix}"
+        self._clients: list[httpx.AsyncClient] = []
+
+    def _client(self, sub: str, *roles: str) -> httpx.AsyncClient:
+        client = self.stack.client(sub, *roles)
+        self._clients.append(client)
+        return client
+
+    def another(self, name: str, *roles: str) -> httpx.AsyncClient:
+        """A client for one more user of this party, `<name>-<suffix>`."""
+        return self._client(f"{name}-{self.suffix}", *roles)
+
+    @cached_property
+    def seller(self) -> httpx.AsyncClient:
+        return self._client(self.seller_id, "seller")
+
+    @cached_property
+    def buyer(self) -> httpx.AsyncClient:
+        return self._client(self.buyer_id, "buyer")
+
+    @cached_property
+    def admin(self) -> httpx.AsyncClient:
+        return self._client(self.admin_id, "admin")
+
+    @cached_property
+    def stranger(self) -> httpx.AsyncClient:
+        return self._client(self.stranger_id, "buyer", "seller")
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(client.aclose() for client in self._clients))
+
+
+@asynccontextmanager
+async def party_on(stack: Stack) -> AsyncIterator[Party]:
+    """A `Party` on any stack (`pg_stack`, a test's own), its clients closed on leaving."""
+    party = Party(stack)
+    try:
+        yield party
+    finally:
+        await party.aclose()
+
+
+@pytest.fixture
+async def party(stack: Stack) -> AsyncIterator[Party]:
+    """A fresh party on the SQLite stack."""
+    async with party_on(stack) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def each_party(each_stack: Stack) -> AsyncIterator[Party]:
+    """A fresh party on each database in turn (`each_party.stack` says which)."""
+    async with party_on(each_stack) as opened:
+        yield opened
 
 
 @dataclass

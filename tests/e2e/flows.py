@@ -1,7 +1,6 @@
 """Steps of a purchase over HTTP, shared by the end-to-end tests."""
 
 import asyncio
-import uuid
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -19,11 +18,6 @@ ADDRESS = {
     "postal_code": "12345",
     "country": "US",
 }
-
-
-def users() -> tuple[str, str]:
-    suffix = uuid.uuid4().hex[:8]
-    return f"seller-{suffix}", f"buyer-{suffix}"
 
 
 async def list_item(

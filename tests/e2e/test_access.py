@@ -12,8 +12,8 @@ from fastapi.routing import iter_route_contexts
 
 from api.app import create_app
 from config import Settings
-from tests.e2e.conftest import SECRET, Stack
-from tests.e2e.flows import ADDRESS, list_item, pay, place_order, users
+from tests.e2e.conftest import SECRET, Party, Stack, party_on
+from tests.e2e.flows import ADDRESS, list_item, pay, place_order
 
 
 def forged(**overrides: object) -> str:
@@ -60,15 +60,14 @@ async def test_bad_tokens_get_401(stack: Stack, name: str) -> None:
     assert response.json()["error"]["code"] == "invalid_token"
 
 
-async def test_cannot_buy_own_listing(stack: Stack) -> None:
-    trader = f"trader-{users()[0]}"
-    async with stack.client(trader, "buyer", "seller") as both:
-        listing = await list_item(both)
-        response = await both.post(
-            "/api/orders/", json={"listing_id": listing["id"], "shipping_address": ADDRESS}
-        )
-        assert response.status_code == 409
-        assert response.json()["error"]["code"] == "cannot_buy_own_listing"
+async def test_cannot_buy_own_listing(party: Party) -> None:
+    both = party.another("trader", "buyer", "seller")
+    listing = await list_item(both)
+    response = await both.post(
+        "/api/orders/", json={"listing_id": listing["id"], "shipping_address": ADDRESS}
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "cannot_buy_own_listing"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,19 +197,16 @@ def rule_for(method: str, path: str) -> Rule:
 
 @pytest.fixture(scope="module")
 async def objects(stack: Stack) -> dict[str, str]:
-    seller_id, buyer_id = users()
-    async with (
-        stack.client(seller_id, "seller") as seller,
-        stack.client(buyer_id, "buyer") as buyer,
-    ):
+    async with party_on(stack) as party:
+        seller, buyer = party.seller, party.buyer
         listing = await list_item(seller, quantity=100)
         order = await place_order(buyer, listing["id"])
         payment = await pay(buyer, order["id"], "tok_chargeDeclined")
         notes = (await buyer.get("/api/notifications/")).json()["items"]
     assert notes, "the buyer was notified of something"
     return {
-        "buyer": buyer_id,
-        "seller": seller_id,
+        "buyer": party.buyer_id,
+        "seller": party.seller_id,
         "listing_id": listing["id"],
         "order_id": order["id"],
         "payment_id": payment["id"],

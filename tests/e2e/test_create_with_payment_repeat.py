@@ -8,20 +8,20 @@ from decimal import Decimal
 from api import order_flow
 from api.idempotency import derived_id
 from domain.contracts import Address, NewOrder
-from tests.e2e.conftest import Stack
-from tests.e2e.flows import ADDRESS, book, list_item, users
+from tests.e2e.conftest import Party
+from tests.e2e.flows import ADDRESS, book, list_item
 from tests.support import died_mid_request
 
 
 async def test_the_repeat_of_a_create_that_died_before_paying_pays_once(
-    each_stack: Stack,
+    each_party: Party,
 ) -> None:
-    stack = each_stack
+    party = each_party
+    stack = party.stack
     url = stack.settings.database_url
-    seller_id, buyer_id = users()
+    buyer_id = party.buyer_id
     key = f"create-{buyer_id}"
-    async with stack.client(seller_id, "seller") as seller:
-        listing = await list_item(seller, quantity=1)
+    listing = await list_item(party.seller, quantity=1)
     body = {
         "listing_id": listing["id"],
         "shipping_address": ADDRESS,
@@ -45,13 +45,13 @@ async def test_the_repeat_of_a_create_that_died_before_paying_pays_once(
         ),
         repeatable=True,
     )
-    async with stack.client(buyer_id, "buyer") as buyer:
-        headers = {"Idempotency-Key": key, "Content-Type": "application/json"}
-        repeat = await buyer.post("/api/orders/", content=sent, headers=headers)
-        assert repeat.status_code == 201, repeat.text
-        assert (repeat.json()["id"], repeat.json()["status"]) == (order_id, "confirmed")
-        again = await buyer.post("/api/orders/", content=sent, headers=headers)
-        assert again.headers.get("Idempotent-Replayed") == "true"
+    buyer = party.buyer
+    headers = {"Idempotency-Key": key, "Content-Type": "application/json"}
+    repeat = await buyer.post("/api/orders/", content=sent, headers=headers)
+    assert repeat.status_code == 201, repeat.text
+    assert (repeat.json()["id"], repeat.json()["status"]) == (order_id, "confirmed")
+    again = await buyer.post("/api/orders/", content=sent, headers=headers)
+    assert again.headers.get("Idempotent-Replayed") == "true"
 
     charges = book(url, order_id, "charge")
     assert [(c.amount, c.status, c.calls) for c in charges] == [

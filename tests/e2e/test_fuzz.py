@@ -33,8 +33,8 @@ from schemathesis.specs.openapi.checks import (
 
 from api.app import create_app
 from config import Settings
-from tests.e2e.conftest import Stack
-from tests.e2e.flows import list_item, pay, place_order, users
+from tests.e2e.conftest import Stack, party_on
+from tests.e2e.flows import list_item, pay, place_order
 
 # A deeper hunt: ORDER_ENGINE_FUZZ_EXAMPLES=500 pytest tests/e2e/test_fuzz.py
 MAX_EXAMPLES = int(os.environ.get("ORDER_ENGINE_FUZZ_EXAMPLES", "75"))
@@ -84,11 +84,8 @@ def target(request: pytest.FixtureRequest) -> Stack:
 async def world(target: Stack) -> World:
     """Fresh objects for each operation: a pending order whose card was declined, so that every
     step (pay, retry, cancel, edit, ...) still has something to do."""
-    seller_id, buyer_id = users()
-    async with (
-        target.client(seller_id, "seller") as seller,
-        target.client(buyer_id, "buyer") as buyer,
-    ):
+    async with party_on(target) as party:
+        seller, buyer = party.seller, party.buyer
         listing = await list_item(seller, quantity=1000)
         dearest = await list_item(seller, quantity=1000, price="99999999.99", fee="0.00")
         order = await place_order(buyer, listing["id"])
@@ -103,10 +100,10 @@ async def world(target: Stack) -> World:
     if notes:
         ids["notification_id"] = notes[0]["id"]
     tokens = [
-        target.token(buyer_id, "buyer"),
-        target.token(seller_id, "seller"),
-        target.token(f"admin-{buyer_id}", "admin"),
-        target.token(f"trader-{buyer_id}", "buyer", "seller"),
+        target.token(party.buyer_id, "buyer"),
+        target.token(party.seller_id, "seller"),
+        target.token(party.admin_id, "admin"),
+        target.token(party.stranger_id, "buyer", "seller"),
     ]
     return World(tokens, ids, [listing["id"], dearest["id"]])
 

@@ -14,8 +14,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import fresh_postgres
-from tests.e2e.conftest import Stack, running_stack
-from tests.e2e.flows import book, list_item, place_order, users
+from tests.e2e.conftest import Party, Stack, party_on, running_stack
+from tests.e2e.flows import book, list_item, place_order
 from tests.e2e.test_stripe_webhooks import event, signed
 from tests.fake_stripe import running_fake_stripe
 
@@ -23,10 +23,11 @@ T = TypeVar("T")
 
 
 @asynccontextmanager
-async def pg_stack_with(dev_env: WorkflowEnvironment, **settings: Any) -> AsyncIterator[Stack]:
+async def pg_party_with(dev_env: WorkflowEnvironment, **settings: Any) -> AsyncIterator[Party]:
+    """A fresh party on a PostgreSQL stack of its own, with `settings` (the fault under test)."""
     with fresh_postgres() as url:
-        async with running_stack(dev_env, url, **settings) as stack:
-            yield stack
+        async with running_stack(dev_env, url, **settings) as stack, party_on(stack) as party:
+            yield party
 
 
 async def eventually(check: Callable[[], Awaitable[T | None]], within: float = 60) -> T:
@@ -45,11 +46,9 @@ async def order_in(client: httpx.AsyncClient, order_id: str, status: str) -> dic
     return order if order["status"] == status else None
 
 
-async def buy(stack: Stack) -> tuple[httpx.AsyncClient, httpx.AsyncClient, dict[str, Any]]:
-    seller_id, buyer_id = users()
-    seller, buyer = stack.client(seller_id, "seller"), stack.client(buyer_id, "buyer")
-    listing = await list_item(seller)
-    return seller, buyer, await place_order(buyer, listing["id"])
+async def buy(party: Party) -> dict[str, Any]:
+    """The party's seller lists a car and its buyer orders it: the order."""
+    return await place_order(party.buyer, (await list_item(party.seller))["id"])
 
 
 def card(order_id: str, token: str = "tok_visa") -> dict[str, str]:
@@ -60,10 +59,10 @@ async def test_stripe_500_after_charging_is_one_charge_and_a_confirmed_order(
     dev_env: WorkflowEnvironment,
 ) -> None:
     with running_fake_stripe() as (stripe, url):
-        async with pg_stack_with(
+        async with pg_party_with(
             dev_env, payment_gateway="stripe", stripe_api_key="sk_test_fake", stripe_api_base=url
-        ) as stack:
-            _, buyer, order = await buy(stack)
+        ) as party:
+            buyer, order = party.buyer, await buy(party)
             paid = await buyer.post("/api/payments/", json=card(order["id"], "tok_processingError"))
             assert paid.status_code == 201, paid.text
             assert paid.json()["status"] == "completed"
@@ -82,14 +81,14 @@ async def test_stripe_500_after_charging_is_one_charge_and_a_confirmed_order(
 async def test_a_charge_pending_past_the_window_is_resolved_by_an_admin(
     dev_env: WorkflowEnvironment,
 ) -> None:
-    async with pg_stack_with(
+    async with pg_party_with(
         dev_env,
         sandbox_lost_answers=1,
         sandbox_pending_lookups=10**6,
         charge_lookup_window=timedelta(seconds=3),
-    ) as stack:
-        _, buyer, order = await buy(stack)
-        admin = stack.client("admin-ops", "admin")
+    ) as party:
+        stack, buyer, order = party.stack, party.buyer, await buy(party)
+        admin = party.admin
         paid = await buyer.post("/api/payments/", json=card(order["id"]))
         assert (paid.status_code, paid.json()["status"]) == (201, "processing")
         payment_id = paid.json()["id"]
@@ -124,8 +123,8 @@ async def test_a_charge_pending_past_the_window_is_resolved_by_an_admin(
 async def test_a_cancel_during_a_20_s_charge_is_202_at_once_then_exactly_one_refund(
     dev_env: WorkflowEnvironment,
 ) -> None:
-    async with pg_stack_with(dev_env, sandbox_delay_before_charge=timedelta(seconds=20)) as stack:
-        _, buyer, order = await buy(stack)
+    async with pg_party_with(dev_env, sandbox_delay_before_charge=timedelta(seconds=20)) as party:
+        stack, buyer, order = party.stack, party.buyer, await buy(party)
         paying = asyncio.create_task(buyer.post("/api/payments/", json=card(order["id"])))
         await eventually(lambda: _charge_started(stack, order["id"]))
         asked = time.monotonic()
@@ -149,13 +148,13 @@ async def test_a_cancel_during_a_20_s_charge_is_202_at_once_then_exactly_one_ref
 async def test_a_webhook_wakes_a_pending_lookup_before_its_timer(
     dev_env: WorkflowEnvironment,
 ) -> None:
-    async with pg_stack_with(
+    async with pg_party_with(
         dev_env,
         sandbox_lost_answers=1,
         sandbox_pending_lookups=1,
         charge_lookup_window=timedelta(hours=1),
-    ) as stack:
-        _, buyer, order = await buy(stack)
+    ) as party:
+        stack, buyer, order = party.stack, party.buyer, await buy(party)
         handle = dev_env.client.get_workflow_handle(order["workflow_id"])
         paid = await buyer.post("/api/payments/", json=card(order["id"]))
         assert paid.json()["status"] == "processing"  # the one lookup said `pending`

@@ -2,29 +2,23 @@
 
 import pytest
 
-from tests.e2e.conftest import Stack
-from tests.e2e.flows import ADDRESS, list_item, pay, place_order, users
+from tests.e2e.conftest import Party, Stack
+from tests.e2e.flows import ADDRESS, list_item, pay, place_order
 
 
-async def test_unknown_fields_are_rejected(stack: Stack) -> None:
-    seller_id, buyer_id = users()
-    async with (
-        stack.client(seller_id, "seller") as seller,
-        stack.client(buyer_id, "buyer") as buyer,
-    ):
-        listing = await list_item(seller)
-        response = await buyer.post(
-            "/api/orders/",
-            json={"listing_id": listing["id"], "shipping_address": ADDRESS, "total_amount": "1.00"},
-        )
-        assert response.status_code == 422
-        error = response.json()["error"]
-        assert error["code"] == "validation_error"
-        assert any(d["loc"][-1] == "total_amount" for d in error["details"])
-        assert (await buyer.get("/api/orders/")).json()["items"] == []
-        assert (await seller.get(f"/api/listings/{listing['id']}/")).json()[
-            "quantity_available"
-        ] == 1
+async def test_unknown_fields_are_rejected(party: Party) -> None:
+    seller, buyer = party.seller, party.buyer
+    listing = await list_item(seller)
+    response = await buyer.post(
+        "/api/orders/",
+        json={"listing_id": listing["id"], "shipping_address": ADDRESS, "total_amount": "1.00"},
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert any(d["loc"][-1] == "total_amount" for d in error["details"])
+    assert (await buyer.get("/api/orders/")).json()["items"] == []
+    assert (await seller.get(f"/api/listings/{listing['id']}/")).json()["quantity_available"] == 1
 
 
 @pytest.mark.parametrize(
@@ -57,26 +51,21 @@ async def test_money_is_never_a_float(stack: Stack) -> None:
         assert listing["unit_price"] == "1499.99"
 
 
-async def test_invalid_transitions_get_409(stack: Stack) -> None:
-    seller_id, buyer_id = users()
-    async with (
-        stack.client(seller_id, "seller") as seller,
-        stack.client(buyer_id, "buyer") as buyer,
-        stack.client("admin-x", "admin") as admin,
-    ):
-        order = await place_order(buyer, (await list_item(seller))["id"])
-        early = await seller.post(f"/api/orders/{order['id']}/ship/", json={"tracking_number": "1"})
-        assert early.status_code == 409
-        assert early.json()["error"]["code"] == "invalid_transition"
-        assert (await buyer.post(f"/api/orders/{order['id']}/deliver/")).status_code == 409
-        await pay(buyer, order["id"])
-        again = await admin.post(f"/api/orders/{order['id']}/confirm/")
-        assert again.status_code == 409
-        paid_delete = await buyer.delete(f"/api/orders/{order['id']}/")
-        assert paid_delete.status_code == 409
-        detail = (await buyer.get(f"/api/orders/{order['id']}/")).json()
-        assert detail["status"] == "confirmed"
-        assert [e["event"] for e in detail["timeline"]] == ["created", "confirmed"]
+async def test_invalid_transitions_get_409(party: Party) -> None:
+    seller, buyer, admin = party.seller, party.buyer, party.admin
+    order = await place_order(buyer, (await list_item(seller))["id"])
+    early = await seller.post(f"/api/orders/{order['id']}/ship/", json={"tracking_number": "1"})
+    assert early.status_code == 409
+    assert early.json()["error"]["code"] == "invalid_transition"
+    assert (await buyer.post(f"/api/orders/{order['id']}/deliver/")).status_code == 409
+    await pay(buyer, order["id"])
+    again = await admin.post(f"/api/orders/{order['id']}/confirm/")
+    assert again.status_code == 409
+    paid_delete = await buyer.delete(f"/api/orders/{order['id']}/")
+    assert paid_delete.status_code == 409
+    detail = (await buyer.get(f"/api/orders/{order['id']}/")).json()
+    assert detail["status"] == "confirmed"
+    assert [e["event"] for e in detail["timeline"]] == ["created", "confirmed"]
 
 
 async def test_paths_work_without_trailing_slash(stack: Stack) -> None:

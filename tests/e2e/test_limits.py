@@ -4,8 +4,6 @@ cannot hold is 422 at once and leaves the order cancellable; a total that cannot
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -13,19 +11,8 @@ import httpx
 
 from db.engine import session_scope
 from db.tables import Listing, Order
-from tests.e2e.conftest import RateClock, Stack
-from tests.e2e.flows import ADDRESS, list_item, place_order, users
-
-
-@asynccontextmanager
-async def _parties(stack: Stack) -> AsyncIterator[tuple[str, httpx.AsyncClient, httpx.AsyncClient]]:
-    """A new seller and buyer, each with a client: (buyer id, seller, buyer)."""
-    seller_id, buyer_id = users()
-    async with (
-        stack.client(seller_id, "seller") as seller,
-        stack.client(buyer_id, "buyer") as buyer,
-    ):
-        yield buyer_id, seller, buyer
+from tests.e2e.conftest import Party, RateClock, Stack
+from tests.e2e.flows import ADDRESS, list_item, place_order
 
 
 def _stock(stack: Stack, listing_id: str) -> int:
@@ -41,64 +28,67 @@ def _orders_of(stack: Stack, buyer_id: str) -> int:
 
 
 async def test_the_sixth_unpaid_order_of_a_buyer_is_429_even_when_ten_race(
-    each_stack: Stack, rate_clock: RateClock
+    each_party: Party, rate_clock: RateClock
 ) -> None:
-    stack = each_stack
+    party = each_party
+    stack = party.stack
     limit = stack.settings.max_open_unpaid_orders
-    async with _parties(stack) as (buyer_id, seller, buyer):
-        listing = await list_item(seller, quantity=20)
-        body = {"listing_id": listing["id"], "shipping_address": ADDRESS}
-        answers = await asyncio.gather(*(buyer.post("/api/orders/", json=body) for _ in range(10)))
+    seller, buyer = party.seller, party.buyer
+    listing = await list_item(seller, quantity=20)
+    body = {"listing_id": listing["id"], "shipping_address": ADDRESS}
+    answers = await asyncio.gather(*(buyer.post("/api/orders/", json=body) for _ in range(10)))
 
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [201] * limit + [429] * (10 - limit), [a.text for a in answers]
     refused = next(answer for answer in answers if answer.status_code == 429)
     assert refused.json()["error"]["code"] == "too_many_open_orders"
     assert int(refused.headers["Retry-After"]) >= 1
-    assert _orders_of(stack, buyer_id) == limit
+    assert _orders_of(stack, party.buyer_id) == limit
     assert _stock(stack, listing["id"]) == 20 - limit
 
 
 async def test_a_token_the_gateway_cannot_store_is_422_and_the_order_stays_cancellable(
-    each_stack: Stack,
+    each_party: Party,
 ) -> None:
-    stack = each_stack
-    async with _parties(stack) as (_, seller, buyer):
-        listing = await list_item(seller, quantity=1)
-        order = await place_order(buyer, listing["id"])
-        started = time.monotonic()
-        response = await buyer.post(
-            "/api/payments/",
-            json={
-                "order_id": order["id"],
-                "payment_method": "credit_card",
-                "card_token": "tok_" + "x" * 96,
-            },
-        )
-        assert time.monotonic() - started < 5
-        assert response.status_code == 422
-        assert response.json()["error"]["code"] == "validation_error"
-        cancelled = await buyer.post(f"/api/orders/{order['id']}/cancel/", json={"reason": "no"})
-        assert cancelled.status_code in (200, 202), cancelled.text
-        detail = await _until_status(buyer, order["id"], "cancelled")
+    party = each_party
+    stack = party.stack
+    seller, buyer = party.seller, party.buyer
+    listing = await list_item(seller, quantity=1)
+    order = await place_order(buyer, listing["id"])
+    started = time.monotonic()
+    response = await buyer.post(
+        "/api/payments/",
+        json={
+            "order_id": order["id"],
+            "payment_method": "credit_card",
+            "card_token": "tok_" + "x" * 96,
+        },
+    )
+    assert time.monotonic() - started < 5
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+    cancelled = await buyer.post(f"/api/orders/{order['id']}/cancel/", json={"reason": "no"})
+    assert cancelled.status_code in (200, 202), cancelled.text
+    detail = await _until_status(buyer, order["id"], "cancelled")
     assert detail["payment"] is None
     assert _stock(stack, listing["id"]) == 1
 
 
 async def test_an_order_whose_total_cannot_fit_is_422_and_lists_still_work(
-    each_stack: Stack,
+    each_party: Party,
 ) -> None:
-    stack = each_stack
-    async with _parties(stack) as (buyer_id, seller, buyer):
-        listing = await list_item(seller, quantity=5, price="99999999.99", fee="0.00")
-        body = {"listing_id": listing["id"], "shipping_address": ADDRESS, "quantity": 2}
-        response = await buyer.post("/api/orders/", json=body)
-        assert response.status_code == 422, response.text
-        assert (await buyer.get("/api/orders/")).status_code == 200
-        assert (await seller.get("/api/orders/")).status_code == 200
-        one = await place_order(buyer, listing["id"])
+    party = each_party
+    stack = party.stack
+    seller, buyer = party.seller, party.buyer
+    listing = await list_item(seller, quantity=5, price="99999999.99", fee="0.00")
+    body = {"listing_id": listing["id"], "shipping_address": ADDRESS, "quantity": 2}
+    response = await buyer.post("/api/orders/", json=body)
+    assert response.status_code == 422, response.text
+    assert (await buyer.get("/api/orders/")).status_code == 200
+    assert (await seller.get("/api/orders/")).status_code == 200
+    one = await place_order(buyer, listing["id"])
     assert Decimal(one["total_amount"]) == Decimal("99999999.99")
-    assert _orders_of(stack, buyer_id) == 1
+    assert _orders_of(stack, party.buyer_id) == 1
     assert _stock(stack, listing["id"]) == 4
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 from temporalio.api.enums.v1 import EventType
 
-from tests.e2e.conftest import WEBHOOK_SECRET, Stack
-from tests.e2e.flows import list_item, place_order, users
+from tests.e2e.conftest import WEBHOOK_SECRET, Party, Stack
+from tests.e2e.flows import list_item, place_order
 
 PATH = "/api/webhooks/stripe/"
 
@@ -51,34 +51,30 @@ async def gateway_lines(buyer: httpx.AsyncClient, order_id: str) -> list[str]:
     return [e["event"] for e in detail["timeline"] if e["event"].startswith("gateway:")]
 
 
-async def test_a_signed_event_reaches_the_order_once(stack: Stack) -> None:
-    seller_id, buyer_id = users()
-    async with (
-        stack.client(seller_id, "seller") as seller,
-        stack.client(buyer_id, "buyer") as buyer,
-    ):
-        order = await place_order(buyer, (await list_item(seller))["id"])
-        body = json.dumps(event(order["id"])).encode()
-        async with stack.client() as stripe:
-            first = await stripe.post(PATH, content=body, headers=signed(body))
-            assert first.status_code == 200, first.text
-            assert first.json() == {"received": True, "duplicate": False}
-            deadline = asyncio.get_running_loop().time() + 10
-            while not await gateway_lines(buyer, order["id"]):
-                assert asyncio.get_running_loop().time() < deadline, "the event never arrived"
-                await asyncio.sleep(0.05)
-            again = await stripe.post(PATH, content=body, headers=signed(body))
-            assert again.json() == {"received": True, "duplicate": True}
-        # A signal is in the history before the call that sent it returns: had the repeat been
-        # sent on, it would be there now. One signal, so one line, now and later.
-        history = await stack.env.client.get_workflow_handle(order["workflow_id"]).fetch_history()
-        signals = [
-            e
-            for e in history.events
-            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
-        ]
-        assert len(signals) == 1, signals
-        assert await gateway_lines(buyer, order["id"]) == ["gateway:payment_intent.succeeded"]
+async def test_a_signed_event_reaches_the_order_once(stack: Stack, party: Party) -> None:
+    seller, buyer = party.seller, party.buyer
+    order = await place_order(buyer, (await list_item(seller))["id"])
+    body = json.dumps(event(order["id"])).encode()
+    async with stack.client() as stripe:
+        first = await stripe.post(PATH, content=body, headers=signed(body))
+        assert first.status_code == 200, first.text
+        assert first.json() == {"received": True, "duplicate": False}
+        deadline = asyncio.get_running_loop().time() + 10
+        while not await gateway_lines(buyer, order["id"]):
+            assert asyncio.get_running_loop().time() < deadline, "the event never arrived"
+            await asyncio.sleep(0.05)
+        again = await stripe.post(PATH, content=body, headers=signed(body))
+        assert again.json() == {"received": True, "duplicate": True}
+    # A signal is in the history before the call that sent it returns: had the repeat been
+    # sent on, it would be there now. One signal, so one line, now and later.
+    history = await stack.env.client.get_workflow_handle(order["workflow_id"]).fetch_history()
+    signals = [
+        e
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    ]
+    assert len(signals) == 1, signals
+    assert await gateway_lines(buyer, order["id"]) == ["gateway:payment_intent.succeeded"]
 
 
 async def test_forged_stale_and_unsigned_events_are_refused(stack: Stack) -> None:
