@@ -339,3 +339,49 @@ class LedgerEntry(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     balance_after: Mapped[Decimal] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TopUp(Base):
+    """A card charge that credits the user's wallet (workflow `topup-{id}`)."""
+
+    __tablename__ = "wallet_topups"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_wallet_topups_positive"),
+        Index("ix_wallet_topups_user", "user_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    gateway: Mapped[str] = mapped_column(String(32))
+    transaction_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Payout(Base):
+    """Money out of a wallet to a bank account (workflow `payout-{id}`). The account number is
+    never stored: the rail's token for it and its last four digits are."""
+
+    __tablename__ = "wallet_payouts"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_wallet_payouts_positive"),
+        Index("ix_wallet_payouts_user", "user_id", "created_at"),
+        Index("ix_wallet_payouts_created", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    destination_token: Mapped[str] = mapped_column(String(64))
+    destination_last4: Mapped[str] = mapped_column(String(4))
+    reference: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    failure_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

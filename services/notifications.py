@@ -111,3 +111,17 @@ def alert_admins(session: Session, alert: AdminAlert) -> None:
         alert.order_id,
         alert.at,
     )
+
+
+def notify_money(
+    session: Session, user_id: str, key: str, kind: str, title: str, body: str, at: datetime
+) -> None:
+    """A wallet's money moved (top-up, payout, adjustment): its owner and the admins are told,
+    once per key."""
+    for reader in (user_id, ADMINS):
+        _notify(session, reader, key, kind, title, body, None, at)
+
+
+def notify_admins(session: Session, key: str, title: str, body: str, at: datetime) -> None:
+    """Something about a wallet an admin must look at (not tied to an order), once per key."""
+    _notify(session, ADMINS, key, "ops_alert", title, body, None, at)
