@@ -1,4 +1,5 @@
-"""The worker: runs OrderWorkflow and its activities. Start as many as the load needs."""
+"""The worker: runs the order, top-up and payout workflows and their activities. Start as
+many as the load needs."""
 
 import asyncio
 import logging
@@ -13,11 +14,15 @@ from temporalio.worker import Worker
 
 from activities.gateway import GatewayActivities
 from activities.orders import OrderActivities
+from activities.wallets import PayoutRailActivities, WalletActivities
 from config import Settings, get_settings
 from db.migrate import upgrade
 from services.gateways import build_gateway
+from services.payout_rails import build_payout_rail
 from workflows.client import connect
 from workflows.order import OrderWorkflow
+from workflows.payout import PayoutWorkflow
+from workflows.topup import TopUpWorkflow
 
 ACTIVITY_THREADS = 32
 log = logging.getLogger("order_engine.worker")
@@ -38,11 +43,13 @@ def activities_of(*providers: object) -> list[Callable[..., Any]]:
 def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
     orders = OrderActivities(settings.database_url)
     gateway = GatewayActivities(build_gateway(settings))
+    wallets = WalletActivities(settings.database_url)
+    rail = PayoutRailActivities(build_payout_rail(settings.database_url))
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OrderWorkflow],
-        activities=activities_of(orders, gateway),
+        workflows=[OrderWorkflow, TopUpWorkflow, PayoutWorkflow],
+        activities=activities_of(orders, gateway, wallets, rail),
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=20),

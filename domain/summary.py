@@ -15,3 +15,8 @@ def order_summary(order_number: str | None, total: Decimal, currency: str, item:
         item = item[: ITEM_CHARS - 1] + "…"
     parts = (order_number, f"{quantize(total)} {currency}", item)
     return " · ".join(part for part in parts if part)
+
+
+def money_summary(what: str, amount: Decimal, currency: str) -> str:
+    """`Top-up · 100.00 USD`: a wallet movement's line in the Temporal UI, with no one's name."""
+    return f"{what} · {quantize(amount)} {currency}"
