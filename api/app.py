@@ -20,6 +20,8 @@ from api.routes import (
     orders,
     payment_resolution,
     payments,
+    payouts,
+    wallets,
     webhooks,
 )
 from config import Settings, get_settings
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payment_resolution,
         invoices,
         notifications,
+        wallets,
+        payouts,
         webhooks,
     ):
         app.include_router(module.router)

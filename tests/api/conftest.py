@@ -40,6 +40,8 @@ class FakeEngine:
 
     calls: list[tuple[str, str, Any, str | None]] = field(default_factory=list)
     reply: Callable[[str, Any], Any] | None = None
+    # The workflows started with an update (their ids, policies and summaries).
+    starts: list[Any] = field(default_factory=list)
 
     async def answer(self, workflow_id: str, update: Any, arg: Any, update_id: str | None) -> Any:
         name = getattr(update, "__name__", str(update))
@@ -54,6 +56,7 @@ class FakeEngine:
 
     async def execute_update_with_start_workflow(self, update: Any, **kwargs: Any) -> Any:
         start = kwargs["start_workflow_operation"]._start_workflow_input
+        self.starts.append(start)
         return await self.answer(start.id, update, start.args[0], None)
 
 
