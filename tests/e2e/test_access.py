@@ -14,6 +14,7 @@ from api.app import create_app
 from config import Settings
 from tests.e2e.conftest import SECRET, Party, Stack, party_on
 from tests.e2e.flows import ADDRESS, list_item, pay, place_order
+from tests.e2e.wallet_flows import funded_payout
 
 
 def forged(**overrides: object) -> str:
@@ -169,6 +170,23 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/notifications/{notification_id}/read/"): Rule(
         "buyer", hidden="seller admin stranger"
     ),
+    ("GET", "/api/wallets/my_wallet/"): Rule(EVERYONE),
+    ("GET", "/api/wallets/my_wallet/transactions/"): Rule(EVERYONE),
+    ("POST", "/api/wallets/my_wallet/top_up/"): Rule(
+        EVERYONE, body=lambda ids: {"amount": "1.00", "card_token": "tok_chargeDeclined"}
+    ),
+    # Everyone may withdraw from their own wallet; the empty ones get 409 insufficient_funds.
+    ("POST", "/api/wallets/my_wallet/withdraw/"): Rule(
+        EVERYONE,
+        body=lambda ids: {"amount": "1.00", "destination": {"account_number": "000123456789"}},
+    ),
+    ("GET", "/api/wallets/{wallet_id}/"): Rule("buyer admin", hidden="seller stranger"),
+    ("POST", "/api/wallets/{wallet_id}/adjust/"): Rule(
+        "admin", "buyer seller stranger", body=lambda ids: {"amount": "1.00", "reason": "check"}
+    ),
+    ("GET", "/api/payouts/"): Rule(EVERYONE, hidden="seller stranger"),
+    ("GET", "/api/payouts/{payout_id}/"): Rule("buyer admin", hidden="seller stranger"),
+    ("GET", "/api/admin/ledger/check/"): Rule("admin", "buyer seller stranger"),
 }
 # Which object a list route shows, to check that it hides the others' ones.
 LISTED = {
@@ -176,6 +194,7 @@ LISTED = {
     "/api/payments/": "payment_id",
     "/api/invoices/": "invoice_id",
     "/api/notifications/": "notification_id",
+    "/api/payouts/": "payout_id",
 }
 
 
@@ -203,6 +222,8 @@ async def objects(stack: Stack) -> dict[str, str]:
         order = await place_order(buyer, listing["id"])
         payment = await pay(buyer, order["id"], "tok_chargeDeclined")
         notes = (await buyer.get("/api/notifications/")).json()["items"]
+        wallet = (await buyer.get("/api/wallets/my_wallet/")).json()
+        payout = await funded_payout(buyer)
     assert notes, "the buyer was notified of something"
     return {
         "buyer": party.buyer_id,
@@ -212,6 +233,8 @@ async def objects(stack: Stack) -> dict[str, str]:
         "payment_id": payment["id"],
         "invoice_id": order["invoice_id"],
         "notification_id": notes[0]["id"],
+        "wallet_id": wallet["id"],
+        "payout_id": payout["id"],
     }
 
 

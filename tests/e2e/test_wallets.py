@@ -2,61 +2,17 @@
 withdrawal to the failing test account puts the money back, one to the paying account is
 paid, more than the balance is refused, and the ledger adds up after all of it."""
 
-import asyncio
-import time
-from typing import Any
-
-import httpx
-
 from tests.e2e.conftest import Party
-
-FAILS, PAYS = "000111111116", "000123456789"
-WAIT = 60.0  # a bound on each wait, never a fixed sleep
-
-
-async def wallet(client: httpx.AsyncClient) -> dict[str, Any]:
-    answer = await client.get("/api/wallets/my_wallet/")
-    assert answer.status_code == 200, answer.text
-    found: dict[str, Any] = answer.json()
-    return found
-
-
-async def transactions(client: httpx.AsyncClient) -> list[tuple[str, str, str]]:
-    """(type, amount, balance_after), newest first."""
-    page = (await client.get("/api/wallets/my_wallet/transactions/")).json()
-    return [(t["transaction_type"], t["amount"], t["balance_after"]) for t in page["items"]]
-
-
-async def settled_payout(client: httpx.AsyncClient, payout_id: str) -> dict[str, Any]:
-    """The payout once it is paid or failed (polled, bounded)."""
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        payout: dict[str, Any] = (await client.get(f"/api/payouts/{payout_id}/")).json()
-        if payout["status"] != "processing":
-            return payout
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"payout {payout_id} still processing after {WAIT} s")
-
-
-async def balance_becomes(client: httpx.AsyncClient, expected: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while (await wallet(client))["balance"] != expected:
-        assert time.monotonic() < deadline, f"the balance never became {expected}"
-        await asyncio.sleep(0.2)
-
-
-async def notified(client: httpx.AsyncClient, kind: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while kind not in {
-        n["kind"] for n in (await client.get("/api/notifications/")).json()["items"]
-    }:
-        assert time.monotonic() < deadline, f"no {kind} notification after {WAIT} s"
-        await asyncio.sleep(0.2)
-
-
-async def withdraw(client: httpx.AsyncClient, amount: str, account: str) -> httpx.Response:
-    body = {"amount": amount, "destination": {"account_number": account}}
-    return await client.post("/api/wallets/my_wallet/withdraw/", json=body)
+from tests.e2e.wallet_flows import (
+    FAILS,
+    PAYS,
+    balance_becomes,
+    notified,
+    settled_payout,
+    transactions,
+    wallet,
+    withdraw,
+)
 
 
 async def test_top_up_withdraw_and_the_ledger_adds_up(each_party: Party) -> None:
