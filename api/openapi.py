@@ -75,6 +75,9 @@ REFUSALS: dict[tuple[str, str], set[int]] = {
     ("POST", "/api/payments/{payment_id}/retry/"): {403},
     ("POST", "/api/payments/{payment_id}/resolve/"): {403},
     ("POST", "/api/webhooks/stripe/"): {400},
+    # 409 insufficient_funds (withdraw, adjust) is among the POSTs' 409s already.
+    ("POST", "/api/wallets/{wallet_id}/adjust/"): {403},
+    ("GET", "/api/admin/ledger/check/"): {403},
 }
 
 
