@@ -57,6 +57,10 @@ def free_port() -> int:
         return port
 
 
+# Short, so that a delivered order reaches its payout (and its workflow its end) within a test.
+ESCROW_HOLD = timedelta(seconds=2)
+
+
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
@@ -83,7 +87,7 @@ async def running_stack(
         jwt_secret=SECRET,
         stripe_webhook_secret=WEBHOOK_SECRET,
         api_port=port,
-        **overrides,
+        **{"escrow_hold": ESCROW_HOLD, **overrides},
     )
     upgrade(settings.database_url)
     server = uvicorn.Server(

@@ -28,8 +28,10 @@ async def test_purchase_from_listing_to_delivery(each_party: Party) -> None:
     assert seen["gateway_response"]["status"] == "succeeded"
     assert seen["gateway_response"]["amount"] == "1524.00"
 
+    assert order["deadline"]["kind"] == "payment" and order["payout"] is None
     confirmed = (await buyer.get(f"/api/orders/{order['id']}/")).json()
     assert confirmed["status"] == "confirmed"
+    assert confirmed["deadline"]["kind"] == "ship"
     assert confirmed["payment"]["status"] == "completed"
     invoice = (await buyer.get(f"/api/invoices/{confirmed['invoice_id']}/")).json()
     assert invoice["status"] == "paid" and invoice["amount_due"] == "0.00"
@@ -40,11 +42,20 @@ async def test_purchase_from_listing_to_delivery(each_party: Party) -> None:
     assert shipped.status_code == 200, shipped.text
     assert shipped.json()["status"] == "shipped"
     assert shipped.json()["tracking_number"] == "1Z999"
+    assert shipped.json()["deadline"]["kind"] == "delivery"
 
     delivered = await buyer.post(f"/api/orders/{order['id']}/deliver/")
     assert delivered.status_code == 200, delivered.text
     detail = delivered.json()
     assert detail["status"] == "delivered"
+    # ESCROW_HOLD after delivery the seller is paid: total - 5 % (API.md, Orders).
+    assert detail["deadline"]["kind"] == "payout"
+    assert detail["payout"] == {
+        "status": "scheduled",
+        "amount": "1447.80",
+        "fee": "76.20",
+        "at": detail["deadline"]["at"],
+    }
     assert [e["event"] for e in detail["timeline"]] == [
         "created",
         "confirmed",
@@ -55,6 +66,21 @@ async def test_purchase_from_listing_to_delivery(each_party: Party) -> None:
     handle = stack.env.client.get_workflow_handle_for(OrderWorkflow.run, order["workflow_id"])
     result = await handle.result()
     assert result.status == "delivered"
+    paid = (await buyer.get(f"/api/orders/{order['id']}/")).json()
+    assert (paid["payout"]["status"], paid["payout"]["amount"], paid["deadline"]) == (
+        "paid",
+        "1447.80",
+        None,
+    )
+    assert paid["timeline"][-1]["event"] == "paid_out"
+    earned = (await seller.get("/api/wallets/my_wallet/")).json()
+    assert (earned["balance"], earned["total_earned"]) == ("1447.80", "1447.80")
+    moves = (await seller.get("/api/wallets/my_wallet/transactions/")).json()["items"]
+    assert [(t["transaction_type"], t["amount"], t["order_id"]) for t in moves] == [
+        ("credit", "1447.80", order["id"])
+    ]
+    check = (await party.admin.get("/api/admin/ledger/check/")).json()
+    assert (check["balanced"], check["drift"]) == (True, [])
     description = await handle.describe()
     attributes = {k.name: v for k, v in description.typed_search_attributes}
     assert attributes["OrderStatus"] == "delivered"
