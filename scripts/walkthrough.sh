@@ -32,6 +32,14 @@ expect() {
   local got; got=$(field "$2" <<<"$1")
   if [ "$got" != "$3" ]; then echo "expected $2 = $3, got $got" >&2; exit 1; fi
 }
+# eventually PATH TOKEN NAME VALUE: polls a GET (30 s at most) until the field has that value
+eventually() {
+  for _ in $(seq 150); do
+    [ "$(call 200 GET "$1" "$2" 2>/dev/null | field "$3")" = "$4" ] && return 0
+    sleep 0.2
+  done
+  echo "$1: $3 never became $4" >&2; exit 1
+}
 
 # Tokens are HS256 JWTs signed with ORDER_ENGINE_JWT_SECRET; the CLI makes them.
 # Fresh users for each run, so that a second run meets no rate limit of the first.
@@ -98,4 +106,20 @@ AGAIN=$(call 201 POST /api/payments/ "$BUYER" "$(card "$ORDER" tok_visa)" -H "Id
 grep -qi '^idempotent-replayed: true' "$WORK/headers" || { echo "not a replay" >&2; exit 1; }
 [ "$FIRST" = "$AGAIN" ] || { echo "the repeat answered otherwise" >&2; exit 1; }
 call 409 POST /api/payments/ "$BUYER" "$(card "$ORDER" tok_mastercard)" -H "Idempotency-Key: $KEY" >/dev/null
+
+# 5. Wallets. A top-up charges a card and credits the wallet (202; its workflow topup-<id>) ...
+call 202 POST /api/wallets/my_wallet/top_up/ "$BUYER" '{"amount":"200.00","card_token":"tok_visa"}' >/dev/null
+eventually /api/wallets/my_wallet/ "$BUYER" balance 200.00
+# ... pays an order (98.50 from the wallet into escrow) ...
+ORDER=$(new_order)
+PAID=$(call 201 POST /api/payments/ "$BUYER" "{\"order_id\":\"$ORDER\",\"payment_method\":\"wallet\"}")
+expect "$PAID" status completed
+expect "$(call 200 GET /api/wallets/my_wallet/ "$BUYER")" balance 101.50
+# ... and a withdrawal to the sandbox's refusing account fails (payout-<id>): the money comes back.
+PAYOUT=$(call 202 POST /api/wallets/my_wallet/withdraw/ "$BUYER" \
+  '{"amount":"50.00","destination":{"account_number":"000111111116"}}')
+eventually "/api/payouts/$(field id <<<"$PAYOUT")/" "$BUYER" status failed
+expect "$(call 200 GET /api/wallets/my_wallet/ "$BUYER")" balance 101.50
+# The ledger behind every balance adds up (admins).
+expect "$(call 200 GET /api/admin/ledger/check/ "$ADMIN")" balanced True
 echo "walkthrough done"

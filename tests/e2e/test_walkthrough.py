@@ -37,6 +37,14 @@ STEPS = [
     "201 POST /api/payments/",
     "201 POST /api/payments/",
     "409 POST /api/payments/",
+    # 5. wallets
+    "202 POST /api/wallets/my_wallet/top_up/",
+    "201 POST /api/orders/",
+    "201 POST /api/payments/",
+    "200 GET /api/wallets/my_wallet/",
+    "202 POST /api/wallets/my_wallet/withdraw/",
+    "200 GET /api/wallets/my_wallet/",
+    "200 GET /api/admin/ledger/check/",
 ]
 
 
