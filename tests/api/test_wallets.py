@@ -337,3 +337,36 @@ async def test_the_ledger_check_is_for_admins(api: Api) -> None:
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")
     assert checked.status_code == 200
     assert checked.json() == {"balanced": True, "accounts": 2, "drift": []}
+
+
+async def test_a_top_up_repeated_with_its_key_starts_one_workflow(api: Api) -> None:
+    api.engine.reply = lambda _name, params: TopUpView(
+        id=params.topup_id, amount=params.amount, currency="USD", status="processing"
+    )
+    body = {"amount": "20.00", "card_token": "tok_visa"}
+    key = {"Idempotency-Key": "top-again"}
+    async with api.client("buyer-1", "buyer") as http:
+        first = await http.post("/api/wallets/my_wallet/top_up/", json=body, headers=key)
+        again = await http.post("/api/wallets/my_wallet/top_up", json=body, headers=key)
+        other = await http.post(
+            "/api/wallets/my_wallet/top_up/", json={**body, "amount": "21.00"}, headers=key
+        )
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json() == first.json() and first.json()["status"] == "processing"
+    assert (other.status_code, other.json()["error"]["code"]) == (409, "idempotency_key_reused")
+    assert len(api.engine.starts) == 1
+
+
+async def test_a_withdrawal_the_engine_never_answers_is_503_naming_the_payout(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("api.workflow_calls.ENGINE_WAIT", 0.3)
+    async with api.client("seller-1", "seller") as http:
+        answer = await http.post(
+            "/api/wallets/my_wallet/withdraw/", json={"amount": "1.00", "destination": PAID}
+        )
+    assert answer.status_code == 503
+    error = answer.json()["error"]
+    assert error["code"] == "engine_unavailable"
+    assert api.engine.starts[0].id == f"payout-{error['details']['payout_id']}"
