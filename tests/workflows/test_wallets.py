@@ -2,11 +2,9 @@
 (API.md, Wallets): a card charge credits the wallet once, a declined card credits nothing, a
 payout is paid, or fails and puts the money back; the ledger stays balanced throughout."""
 
-import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import func, select
@@ -17,14 +15,10 @@ import worker
 from activities.wallets import WalletActivities
 from db.engine import session_scope
 from db.tables import LedgerEntry, Notification, Payout, TopUp
-from domain.wallet_contracts import PayoutDebit, PayoutInput, TopUpInput, TopUpSettled, TopUpView
+from domain.wallet_contracts import TopUpSettled, TopUpView
 from services.notifications import ADMINS
-from services.payout_rails import SandboxPayoutRail
 from tests.workflows.shop import BUYER, Shop, account, fund_wallet, ledger_check, open_shop
-from workflows.payout import PayoutWorkflow
-from workflows.topup import TopUpWorkflow
-
-PAID, NO_ACCOUNT = "000123456789", "000111111116"
+from tests.workflows.wallet_steps import NO_ACCOUNT, PAID, top_up, withdraw
 
 
 def balance(url: str, kind: str, user_id: str | None = None) -> Decimal:
@@ -45,44 +39,6 @@ def kinds_notified(url: str, user_id: str) -> list[str]:
     with session_scope(url) as session:
         query = select(Notification.kind).where(Notification.user_id == user_id)
         return sorted(session.scalars(query))
-
-
-async def top_up(shop: Shop, token: str, amount: str = "100.00") -> tuple[TopUpView, TopUpView]:
-    """What the API's request was answered, and how the workflow ended."""
-    topup_id = str(uuid.uuid4())
-    params = TopUpInput(
-        topup_id=topup_id,
-        user_id=BUYER,
-        amount=Decimal(amount),
-        currency="USD",
-        card_token=token,
-        answer_wait=timedelta(seconds=5),
-        gateway="sandbox",
-    )
-    # The time-skipping server runs no update-with-start: started, then asked.
-    handle = await shop.env.client.start_workflow(
-        TopUpWorkflow.run, params, id=f"topup-{topup_id}", task_queue=shop.settings.task_queue
-    )
-    answer = await handle.execute_update(TopUpWorkflow.answer)
-    return answer, await handle.result()
-
-
-async def withdraw(shop: Shop, amount: str, account_number: str) -> tuple[PayoutDebit, Any]:
-    payout_id = str(uuid.uuid4())
-    destination = SandboxPayoutRail(shop.url).destination(account_number, None)
-    params = PayoutInput(
-        payout_id=payout_id,
-        user_id=BUYER,
-        amount=Decimal(amount),
-        currency="USD",
-        destination_token=destination.token,
-        destination_last4=destination.last4,
-    )
-    handle = await shop.env.client.start_workflow(
-        PayoutWorkflow.run, params, id=f"payout-{payout_id}", task_queue=shop.settings.task_queue
-    )
-    debit = await handle.execute_update(PayoutWorkflow.debited)
-    return debit, await handle.result()
 
 
 class CreditTwice(WalletActivities):
@@ -110,7 +66,8 @@ async def twice(
 
 
 async def test_a_top_up_credits_once_though_its_credit_step_runs_twice(twice: Shop) -> None:
-    answer, final = await top_up(twice, "tok_visa")
+    run = await top_up(twice, "tok_visa")
+    answer, final = run.answer, run.final
 
     assert (answer.status, final.status, final.error_code) == ("completed", "completed", None)
     assert balance(twice.url, "wallet", BUYER) == Decimal("100.00")
@@ -123,7 +80,8 @@ async def test_a_top_up_credits_once_though_its_credit_step_runs_twice(twice: Sh
 
 
 async def test_a_declined_top_up_credits_nothing(shop: Shop) -> None:
-    answer, final = await top_up(shop, "tok_chargeDeclined")
+    run = await top_up(shop, "tok_chargeDeclined")
+    answer, final = run.answer, run.final
 
     assert (final.status, final.error_code) == ("failed", "card_declined")
     assert answer.status == "failed"
@@ -140,7 +98,9 @@ async def test_a_declined_top_up_credits_nothing(shop: Shop) -> None:
 async def test_a_failed_payout_puts_the_money_back(shop: Shop) -> None:
     fund_wallet(shop.url, BUYER, "100.00", key="funds")
 
-    debit, final = await withdraw(shop, "60.00", NO_ACCOUNT)
+    run = await withdraw(shop, "60.00", NO_ACCOUNT)
+    debit, final = run.debit, run.final
+    assert final is not None
 
     assert debit.payout is not None and debit.payout.status == "processing"
     assert (final.status, final.failure_code) == ("failed", "no_account")
@@ -154,7 +114,9 @@ async def test_a_failed_payout_puts_the_money_back(shop: Shop) -> None:
 async def test_a_payout_to_the_paying_account_is_paid(shop: Shop) -> None:
     fund_wallet(shop.url, BUYER, "100.00", key="funds")
 
-    debit, final = await withdraw(shop, "60.00", PAID)
+    run = await withdraw(shop, "60.00", PAID)
+    debit, final = run.debit, run.final
+    assert final is not None
 
     assert debit.payout is not None
     assert (final.status, final.failure_code) == ("paid", None)
@@ -172,7 +134,8 @@ async def test_a_payout_to_the_paying_account_is_paid(shop: Shop) -> None:
 async def test_more_than_the_balance_is_refused_and_moves_nothing(shop: Shop) -> None:
     fund_wallet(shop.url, BUYER, "50.00", key="funds")
 
-    debit, final = await withdraw(shop, "50.01", PAID)
+    run = await withdraw(shop, "50.01", PAID)
+    debit, final = run.debit, run.final
 
     assert (debit.refused, debit.payout, final) == ("insufficient_funds", None, None)
     assert balance(shop.url, "wallet", BUYER) == Decimal("50.00")
