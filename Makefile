@@ -30,8 +30,10 @@ lint: $(STAMP)
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
 
+# e.g. make bench BENCH_ARGS="--orders 40 --out /tmp/lifecycle-small.json"
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python bench/lifecycle.py
+	$(BIN)/python bench/lifecycle.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

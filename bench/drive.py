@@ -1,5 +1,9 @@
 """Driving purchases at a fixed concurrency: over HTTP through the API (the real lifecycle)
-and straight through the Temporal client (the bare twin). Both record per-step latencies."""
+and straight through the Temporal client (the bare twin). Both record per-step latencies.
+
+A purchase ends when its workflow has ended: after delivery both wait, through the Temporal
+client, for the workflow's result, which comes once the escrow hold has passed and the seller
+is paid (the `payout` step)."""
 
 import asyncio
 import time
@@ -40,10 +44,12 @@ LISTING = {
 
 @dataclass
 class Timings:
-    """Milliseconds per step (create, payment, ship, deliver), in completion order."""
+    """Milliseconds per step (create, payment, ship, deliver, payout), in completion order."""
 
     steps: dict[str, list[float]] = field(default_factory=dict)
     workflow_ids: list[str] = field(default_factory=list)
+    # The orders of the real lifecycle, to check their payout over HTTP once the phase is over.
+    order_ids: list[str] = field(default_factory=list)
 
     async def timed(self, step: str, call: Awaitable[T]) -> T:
         started = time.perf_counter()
@@ -98,23 +104,37 @@ async def make_listings(seller: httpx.AsyncClient, count: int, concurrency: int)
 
 
 class HttpPurchase:
-    """One purchase as a buyer and a seller make it: order, card payment, ship, deliver."""
+    """One purchase as a buyer and a seller make it: order, card payment, ship, deliver; then
+    the escrow hold and the payout, waited for on the workflow's result (as the bare twin
+    does: polling the order over HTTP would add API load that the twin has no match for)."""
 
     def __init__(
-        self, buyer: httpx.AsyncClient, seller: httpx.AsyncClient, timings: Timings
+        self,
+        buyer: httpx.AsyncClient,
+        seller: httpx.AsyncClient,
+        client: Client,
+        timings: Timings,
     ) -> None:
         self._buyer, self._seller, self._timings = buyer, seller, timings
+        self._client = client
 
     async def __call__(self, listing_id: str) -> None:
         buyer, seller = self._buyer, self._seller
         new_order = {"listing_id": listing_id, "shipping_address": ADDRESS}
         order = await self._post("create", buyer, "/api/orders/", new_order, 201, "pending")
         self._timings.workflow_ids.append(order["workflow_id"])
+        self._timings.order_ids.append(order["id"])
         payment = {"order_id": order["id"], **CARD}
         await self._post("payment", buyer, "/api/payments/", payment, 201, "completed")
         path = f"/api/orders/{order['id']}"
         await self._post("ship", seller, f"{path}/ship/", SHIPMENT, 200, "shipped")
-        await self._post("deliver", buyer, f"{path}/deliver/", None, 200, "delivered")
+        delivered = await self._post("deliver", buyer, f"{path}/deliver/", None, 200, "delivered")
+        if (delivered.get("payout") or {}).get("status") != "scheduled":
+            raise BenchError(f"order {order['id']} delivered without a scheduled payout")
+        handle = self._client.get_workflow_handle(order["workflow_id"])
+        result = await self._timings.timed("payout", handle.result())
+        if result.get("status") != "delivered":
+            raise BenchError(f"order {order['id']}: its workflow ended with {result}")
 
     async def _post(
         self,
@@ -129,7 +149,8 @@ class HttpPurchase:
 
 
 class BarePurchase:
-    """The same four calls the API makes, on BareWorkflow, straight through the client."""
+    """The same four calls the API makes, on BareWorkflow, straight through the client; then
+    the workflow's result, once its escrow hold and payout are over."""
 
     def __init__(self, client: Client, task_queue: str, timings: Timings) -> None:
         self._client, self._task_queue, self._timings = client, task_queue, timings
@@ -155,6 +176,9 @@ class BarePurchase:
         await timed("payment", self._pay(workflow_id))
         await timed("ship", handle.execute_update(BareWorkflow.ship))
         await timed("deliver", handle.execute_update(BareWorkflow.deliver))
+        ended = await timed("payout", handle.result())
+        if ended != "delivered":
+            raise BenchError(f"{workflow_id} ended {ended}")
 
     async def _pay(self, workflow_id: str) -> str:
         # As api/order_flow.pay does it: wait for acceptance, then for the result.
@@ -163,6 +187,17 @@ class BarePurchase:
             BareWorkflow.pay, wait_for_stage=WorkflowUpdateStage.ACCEPTED
         )
         return await update.result()
+
+
+async def check_paid(buyer: httpx.AsyncClient, order_ids: list[str], concurrency: int) -> None:
+    """Every order's payout is `paid` in GET /api/orders/{id}/ (read after the timed part)."""
+
+    async def one(order_id: str) -> None:
+        order = expect(await buyer.get(f"/api/orders/{order_id}/"), 200, "delivered")
+        if (order.get("payout") or {}).get("status") != "paid":
+            raise BenchError(f"order {order_id} ended without being paid out: {order['payout']}")
+
+    await closed_loop(order_ids, concurrency, one)
 
 
 def bare_worker(client: Client, task_queue: str) -> Worker:

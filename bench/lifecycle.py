@@ -3,9 +3,10 @@
     .venv/bin/python bench/lifecycle.py [--orders N] [--concurrency C]
 
 One run starts a file-backed Temporal dev server, the worker and the API as separate processes,
-drives N purchases (order, card payment, ship, deliver) at concurrency C over HTTP, then the same
-number of BareWorkflow lifecycles (same activities and updates, activities that do nothing) on
-the same server, and writes the figures to bench/results/lifecycle.json.
+drives N purchases (order, card payment, ship, deliver, then the escrow hold and the payout that
+end the workflow) at concurrency C over HTTP, then the same number of BareWorkflow lifecycles
+(same activities, updates and timers, activities that do nothing) on the same server, and writes
+the figures to bench/results/lifecycle.json (or --out).
 """
 
 import argparse
@@ -33,12 +34,13 @@ from bench.drive import (
     Timings,
     bare_ids,
     bare_worker,
+    check_paid,
     closed_loop,
     make_listings,
 )
 from bench.procfs import CpuUse, PeakRss
 from bench.report import Phase, RunInfo, breakdown_table, figures, table, write
-from bench.stack import JWT_SECRET, TASK_QUEUE, Stack, running_stack
+from bench.stack import ESCROW_HOLD, JWT_SECRET, TASK_QUEUE, Stack, running_stack
 from config import Settings
 from workflows.client import connect
 
@@ -104,7 +106,10 @@ async def real_phase(stack: Stack, client: Client, args: argparse.Namespace) -> 
         http_client(stack, "bench-buyer", "buyer") as buyer,
     ):
         listings = await make_listings(seller, args.warmup + args.orders, args.concurrency)
-        return await measured(stack, client, args, listings, partial(HttpPurchase, buyer, seller))
+        driver = partial(HttpPurchase, buyer, seller, client)
+        phase = await measured(stack, client, args, listings, driver)
+        await check_paid(buyer, phase.timings.order_ids, args.concurrency)
+        return phase
 
 
 async def bare_phase(stack: Stack, client: Client, args: argparse.Namespace) -> Phase:
@@ -126,7 +131,13 @@ async def both_phases(stack: Stack, args: argparse.Namespace) -> tuple[Phase, Ph
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    info = RunInfo(args.orders, args.concurrency, os.getloadavg(), args.dynamic_config)
+    info = RunInfo(
+        args.orders,
+        args.concurrency,
+        os.getloadavg(),
+        args.dynamic_config,
+        ESCROW_HOLD.total_seconds(),
+    )
     with (
         tempfile.TemporaryDirectory(prefix="bench-lifecycle-") as workdir,
         running_stack(Path(workdir), args.dynamic_config) as stack,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.bare import ESCROW_HOLD
 from cli import DEV_SERVER_TUNING
 from workflows.search_attributes import cli_flags
 
@@ -160,6 +161,8 @@ def engine_env(database_url: str, temporal_address: str, api_port: int) -> dict[
         # ...and holds as many unpaid orders at once as the run's concurrency.
         "ORDER_RATE_LIMIT": "1000000",
         "MAX_OPEN_UNPAID_ORDERS": "1000000",
+        # A short escrow hold, the bare twin's: each purchase goes on to the payout and ends.
+        "ESCROW_HOLD": f"{ESCROW_HOLD.total_seconds():g}s",
     }
     return {**os.environ, **{f"ORDER_ENGINE_{key}": value for key, value in settings.items()}}
 
