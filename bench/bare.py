@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
 STEP = timedelta(seconds=30)
 # The escrow hold of the benchmark: the worker of the real lifecycle gets the same
 # (ORDER_ENGINE_ESCROW_HOLD, bench/stack.py), so both wait it out after delivery.
-ESCROW_HOLD = timedelta(seconds=1)
+ESCROW_HOLD = timedelta(milliseconds=200)
 # The states that wait on a timer in OrderWorkflow (payment, ship, delivery timeouts); after
 # `delivered` the escrow hold, then the payout, then the workflow ends.
 TIMEOUTS = {
