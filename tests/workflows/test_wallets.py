@@ -17,7 +17,15 @@ from db.engine import session_scope
 from db.tables import LedgerEntry, Notification, Payout, TopUp
 from domain.wallet_contracts import TopUpSettled, TopUpView
 from services.notifications import ADMINS
-from tests.workflows.shop import BUYER, Shop, account, fund_wallet, ledger_check, open_shop
+from tests.workflows.shop import (
+    BUYER,
+    Shop,
+    account,
+    fund_wallet,
+    gateway_book,
+    ledger_check,
+    open_shop,
+)
 from tests.workflows.wallet_steps import NO_ACCOUNT, PAID, top_up, withdraw
 
 
@@ -142,3 +150,20 @@ async def test_more_than_the_balance_is_refused_and_moves_nothing(shop: Shop) ->
     with session_scope(shop.url) as session:
         assert session.scalar(select(func.count()).select_from(Payout)) == 0
     assert ledger_check(shop.url).balanced
+
+
+@pytest.fixture
+async def lossy(time_env: WorkflowEnvironment, sqlite_url: str) -> AsyncIterator[Shop]:
+    """The sandbox books the first charge of each key and loses its answer."""
+    async with open_shop(time_env, sqlite_url, sandbox_lost_answers=1) as running:
+        yield running
+
+
+async def test_a_top_up_whose_answer_is_lost_is_looked_up_not_charged_again(lossy: Shop) -> None:
+    run = await top_up(lossy, "tok_visa")
+
+    assert (run.final.status, run.final.error_code) == ("completed", None)
+    [charge] = gateway_book(lossy.url, "charge")
+    assert (charge.idempotency_key, charge.calls) == (f"topup:{run.final.id}", 1)
+    assert balance(lossy.url, "wallet", BUYER) == Decimal("100.00")
+    assert ledger_check(lossy.url).balanced
