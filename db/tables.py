@@ -163,10 +163,63 @@ class Invoice(Base):
     total: Mapped[Decimal] = mapped_column(Money)
     amount_paid: Mapped[Decimal] = mapped_column(Money)
     amount_due: Mapped[Decimal] = mapped_column(Money)
+    # What completed refunds gave back (each by a credit note); the invoice is never rewritten.
+    amount_refunded: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     currency: Mapped[str] = mapped_column(String(3))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Refund(Base):
+    """A refund of an order's payment, the record of its workflow (`refund-{id}`)."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint("refund_amount > 0", name="ck_refunds_positive"),
+        Index("ix_refunds_order", "order_id"),
+        Index("ix_refunds_requested", "requested_at", "id"),
+        Index("ix_refunds_status", "status", "requested_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    order_id: Mapped[str] = mapped_column(ID, ForeignKey("orders.id"))
+    payment_id: Mapped[str] = mapped_column(ID)
+    refund_reason: Mapped[str] = mapped_column(String(32))
+    reason_description: Mapped[str] = mapped_column(Text)
+    refund_amount: Mapped[Decimal] = mapped_column(Money)
+    # Of the order's total, 2 places (stored like money: exact on every dialect).
+    refund_percentage: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    destination: Mapped[str] = mapped_column(String(16))
+    # gateway | wallet | manual: how the money goes (or went) back.
+    route: Mapped[str] = mapped_column(String(16))
+    gateway_refund_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    admin_notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    requested_by: Mapped[str] = mapped_column(String(255))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    credit_note_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    workflow_id: Mapped[str] = mapped_column(String(64))
+
+
+class CreditNote(Base):
+    """What a completed refund gave back, against the order's invoice: `CN-YYYY-NNNNNN`,
+    gapless per year (numbered in the transaction that completes the refund)."""
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (Index("ix_credit_notes_invoice", "invoice_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    credit_note_number: Mapped[str] = mapped_column(String(20), unique=True)
+    invoice_id: Mapped[str] = mapped_column(ID, ForeignKey("invoices.id"))
+    refund_id: Mapped[str] = mapped_column(ID, ForeignKey("refunds.id"), unique=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -4,7 +4,7 @@ under a key named after the order, so a step that runs twice moves nothing twice
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.tables import LedgerTransfer, Order
@@ -48,28 +48,68 @@ def _into_escrow(
 
 def give_back(session: Session, order: Order, to_wallet: bool) -> Decimal:
     """The cancelled order's money leaves escrow the way it came: to the buyer's wallet, or to
-    the gateway (a card refund, or a transfer an admin wires back by hand). The amount moved."""
+    the gateway (a card refund, or a transfer an admin wires back by hand). Only what is still
+    in escrow moves: refunds completed before the cancel took theirs. The amount moved."""
     funded = _funding(session, order)
     if funded is None:
         return Decimal("0.00")
-    if to_wallet:
-        destination = ledger.wallet(session, order.buyer_id, order.currency).id
-        how = "refunded to the wallet"
-    else:
-        destination = ledger.platform_account(session, CLEARING, order.currency).id
-        how = "refunded"
+    rest = funded.amount - refunded(session, order)
+    if rest <= 0:
+        return Decimal("0.00")
+    destination, how = _destination(session, order, to_wallet)
     ledger.post(
         session,
         f"order:{order.id}:escrow-return",
         funded.destination_id,
         destination,
-        funded.amount,
+        rest,
         order.currency,
         f"Order {order.order_number} cancelled: {how}",
         order_id=order.id,
         payment_id=funded.payment_id,
     )
-    return funded.amount
+    return rest
+
+
+def refund(
+    session: Session, order: Order, refund_id: str, amount: Decimal, to_wallet: bool
+) -> None:
+    """Part (or all) of the order's money leaves escrow for a refund, once per refund: to the
+    buyer's wallet, or to clearing (the gateway's refund, or a transfer made by hand)."""
+    funded = _funding(session, order) or _fund_late(session, order)
+    destination, how = _destination(session, order, to_wallet)
+    ledger.post(
+        session,
+        refund_key(refund_id),
+        funded.destination_id,
+        destination,
+        amount,
+        order.currency,
+        f"Order {order.order_number}: {how} (refund {refund_id})",
+        order_id=order.id,
+        payment_id=funded.payment_id,
+        refund_id=refund_id,
+    )
+
+
+def refund_key(refund_id: str) -> str:
+    return f"refund:{refund_id}"
+
+
+def refunded(session: Session, order: Order) -> Decimal:
+    """What the order's refunds took out of escrow so far."""
+    total: Decimal | None = session.scalar(
+        select(func.sum(LedgerTransfer.amount)).where(
+            LedgerTransfer.order_id == order.id, LedgerTransfer.key.like(refund_key("%"))
+        )
+    )
+    return Decimal("0.00") if total is None else total
+
+
+def _destination(session: Session, order: Order, to_wallet: bool) -> tuple[str, str]:
+    if to_wallet:
+        return ledger.wallet(session, order.buyer_id, order.currency).id, "refunded to the wallet"
+    return ledger.platform_account(session, CLEARING, order.currency).id, "refunded"
 
 
 def pay_seller(session: Session, order: Order, plan: PayoutPlan) -> None:

@@ -125,3 +125,20 @@ def notify_money(
 def notify_admins(session: Session, key: str, title: str, body: str, at: datetime) -> None:
     """Something about a wallet an admin must look at (not tied to an order), once per key."""
     _notify(session, ADMINS, key, "ops_alert", title, body, None, at)
+
+
+def notify_parties(
+    session: Session,
+    order: Order,
+    parties: tuple[str, ...],
+    key: str,
+    kind: str,
+    title: str,
+    body: str,
+    at: datetime,
+) -> None:
+    """A message of the caller's own words about the order (a refund's step) to some of its
+    parties (`buyer`, `seller`, `admins`), once per key."""
+    for party in parties:
+        user_id = {"buyer": order.buyer_id, "seller": order.seller_id}.get(party, ADMINS)
+        _notify(session, user_id, key, kind, title, body, order.id, at)

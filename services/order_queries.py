@@ -18,14 +18,14 @@ class Viewer:
         self.is_admin = is_admin
 
 
-def _orders_of(viewer: Viewer, query: Select[Any]) -> Select[Any]:
+def orders_of(viewer: Viewer, query: Select[Any]) -> Select[Any]:
     if viewer.is_admin:
         return query
     return query.where(or_(Order.buyer_id == viewer.user_id, Order.seller_id == viewer.user_id))
 
 
 def visible_order(session: Session, viewer: Viewer, order_id: str) -> Order | None:
-    return session.scalars(_orders_of(viewer, select(Order).where(Order.id == order_id))).first()
+    return session.scalars(orders_of(viewer, select(Order).where(Order.id == order_id))).first()
 
 
 def list_orders(
@@ -36,7 +36,7 @@ def list_orders(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Order], str | None]:
-    query = _orders_of(viewer, select(Order))
+    query = orders_of(viewer, select(Order))
     if role == "buyer":
         query = query.where(Order.buyer_id == viewer.user_id)
     elif role == "seller":
@@ -64,13 +64,13 @@ def visible_payment(session: Session, viewer: Viewer, payment_id: str) -> Paymen
     query = (
         select(Payment).join(Order, Order.id == Payment.order_id).where(Payment.id == payment_id)
     )
-    return session.scalars(_orders_of(viewer, query)).first()
+    return session.scalars(orders_of(viewer, query)).first()
 
 
 def list_payments(
     session: Session, viewer: Viewer, limit: int, cursor: str | None
 ) -> tuple[list[Payment], str | None]:
-    query = _orders_of(viewer, select(Payment).join(Order, Order.id == Payment.order_id))
+    query = orders_of(viewer, select(Payment).join(Order, Order.id == Payment.order_id))
     return page(session, query, Payment.created_at, Payment.id, limit, cursor)
 
 
@@ -78,13 +78,13 @@ def visible_invoice(session: Session, viewer: Viewer, invoice_id: str) -> Invoic
     query = (
         select(Invoice).join(Order, Order.id == Invoice.order_id).where(Invoice.id == invoice_id)
     )
-    return session.scalars(_orders_of(viewer, query)).first()
+    return session.scalars(orders_of(viewer, query)).first()
 
 
 def list_invoices(
     session: Session, viewer: Viewer, limit: int, cursor: str | None
 ) -> tuple[list[Invoice], str | None]:
-    query = _orders_of(viewer, select(Invoice).join(Order, Order.id == Invoice.order_id))
+    query = orders_of(viewer, select(Invoice).join(Order, Order.id == Invoice.order_id))
     return page(session, query, Invoice.created_at, Invoice.id, limit, cursor)
 
 
