@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from activities.gateway import GatewayActivities
 from activities.orders import OrderActivities
+from activities.refunds import RefundActivities
 from activities.wallets import PayoutRailActivities, WalletActivities
 from config import Settings, get_settings
 from db.migrate import upgrade
@@ -22,6 +23,7 @@ from services.payout_rails import build_payout_rail
 from workflows.client import connect
 from workflows.order import OrderWorkflow
 from workflows.payout import PayoutWorkflow
+from workflows.refund import RefundWorkflow
 from workflows.topup import TopUpWorkflow
 
 ACTIVITY_THREADS = 32
@@ -45,11 +47,12 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
     gateway = GatewayActivities(build_gateway(settings))
     wallets = WalletActivities(settings.database_url)
     rail = PayoutRailActivities(build_payout_rail(settings.database_url))
+    refunds = RefundActivities(settings.database_url)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OrderWorkflow, TopUpWorkflow, PayoutWorkflow],
-        activities=activities_of(orders, gateway, wallets, rail),
+        workflows=[OrderWorkflow, RefundWorkflow, TopUpWorkflow, PayoutWorkflow],
+        activities=activities_of(orders, gateway, wallets, rail, refunds),
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=20),

@@ -56,6 +56,8 @@ class OrderTimeouts(Contract):
     charge_lookup_window: timedelta | None = None
     # How long the money stays in escrow after delivery before the seller is paid.
     escrow_hold: timedelta | None = None
+    # How often an undecided refund request is put before the admins again.
+    refund_review_reminder: timedelta | None = None
 
 
 DeadlineKind = Literal["payment", "bank_transfer", "ship", "delivery", "payout"]
@@ -398,6 +400,8 @@ class CarriedState(Contract):
     gateway_events: list[str] = []
     refund_pending: RefundRequest | None = None
     payout: PayoutPlan | None = None
+    refunded: Decimal = Decimal("0.00")
+    open_refund: str | None = None
 
 
 OrderInput.model_rebuild()

@@ -3,6 +3,7 @@ came offline, a loud note that it goes back by hand. A refusal never keeps the o
 cancelled; it is put before the admins instead."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from temporalio import workflow
 
@@ -28,8 +29,13 @@ class CancelRefund:
 
 
 async def refund_on_cancel(
-    gateway: GatewayConversation, order_id: str, admission: Admission, paid: PaymentCompleted | None
+    gateway: GatewayConversation,
+    order_id: str,
+    admission: Admission,
+    paid: PaymentCompleted | None,
+    left: Decimal,
 ) -> CancelRefund:
+    """`left`: what earlier refunds did not give back yet."""
     if paid is None:
         return CancelRefund()
     if paid.payment_method == "wallet":
@@ -40,7 +46,7 @@ async def refund_on_cancel(
         payment_id=paid.payment_id,
         idempotency_key=f"order-{order_id}:cancel-refund",
         transaction_id=paid.transaction_id,
-        amount=admission.total_amount,
+        amount=left,
         currency=admission.currency,
     )
     answer = await gateway.refund(request)

@@ -15,6 +15,7 @@ def order_input(new: NewOrder, settings: Settings) -> OrderInput:
             gateway_call=settings.gateway_timeout,
             charge_lookup_window=settings.charge_lookup_window,
             escrow_hold=settings.escrow_hold,
+            refund_review_reminder=settings.refund_review_reminder,
         ),
         gateway=settings.payment_gateway,
         platform_fee_rate=settings.platform_fee_rate,

@@ -7,7 +7,7 @@ charge runs outside it, and a cancel or a timeout that arrives meanwhile is reco
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
@@ -15,6 +15,7 @@ from temporalio import workflow
 # Passed through like the rest: modules without state, loaded once instead of for every run.
 with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
+    from activities.refunds import RefundActivities
     from domain.contracts import (
         CANCEL_REQUESTED,
         Admission,
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         PayCommand,
         PaymentOutcome,
         PayoutDue,
+        PayoutPlan,
         RefundRequest,
         RefundSettled,
         ResolveCommand,
@@ -39,11 +41,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.order_states import OrderAction, OrderStatus, Role
     from domain.payout import payout_plan
+    from domain.refund_contracts import PayoutReleased, RefundAsk, RefundEnded, RefundOpened
     from workflows import search_attributes as sa
     from workflows.cancel_refund import pending_refund_settled, refund_on_cancel
     from workflows.gateway_conversation import GatewayConversation, publish_payment
     from workflows.order_checks import check, check_cancel, invalid_transition
     from workflows.order_payments import WALLET, OrderPayments
+    from workflows.order_refunds import OrderRefunds
     from workflows.order_state import OrderState, due_in
     from workflows.order_waits import moved_on_from
     from workflows.step_options import db_step
@@ -67,6 +71,7 @@ class OrderWorkflow:
         carried = params.carried
         self._order = OrderState.restored(carried) if carried is not None else OrderState()
         self._payments = OrderPayments(self._order_id, self._order, params.gateway, params.timeouts)
+        self._refunds = OrderRefunds(self._order_id, self._order, params)
 
     @workflow.run
     async def run(self, params: OrderInput) -> OrderResult:
@@ -188,6 +193,36 @@ class OrderWorkflow:
     def _validate_confirm(self, command: OfflinePaymentCommand) -> None:
         check(self._order, OrderAction.CONFIRM)
 
+    # Refunds
+
+    @workflow.update
+    async def request_refund(self, ask: RefundAsk) -> RefundOpened:
+        """The buyer asks for money back: accepted here (or refused with API.md's code) and
+        carried out by the refund's own workflow; the seller's payout waits for it."""
+        async with self._lock:
+            return await self._refunds.open(ask)
+
+    @request_refund.validator
+    def _validate_refund(self, ask: RefundAsk) -> None:
+        self._refunds.check(ask)
+
+    @workflow.signal
+    async def refund_ended(self, ended: RefundEnded) -> None:
+        """From `refund-{id}`: the refund is over; a delivered order's payout is planned anew
+        on what is left."""
+        if not self._refunds.ended(ended):
+            return
+        order = self._order
+        if order.payout is None or order.status not in (
+            OrderStatus.DELIVERED,
+            OrderStatus.REFUNDED,
+        ):
+            return
+        plan = self._payout_plan(order.payout.at) if order.status is OrderStatus.DELIVERED else None
+        order.payout = plan
+        released = PayoutReleased(order_id=self._order_id, plan=plan, at=workflow.now())
+        await db_step(RefundActivities.release_payout, released)
+
     # Fulfilment
 
     @workflow.update
@@ -258,6 +293,10 @@ class OrderWorkflow:
         self, waited_in: OrderStatus, on_timeout: Callable[[], Awaitable[None]]
     ) -> None:
         order = self._order
+        # An open refund is decided before a timeout acts (a cancel would refund it twice).
+        await workflow.wait_condition(
+            lambda: order.open_refund is None or order.status != waited_in
+        )
         async with self._lock:
             if order.status != waited_in or workflow.now() < order.deadline:
                 return  # a handler moved the order or its deadline while the timer fired
@@ -291,6 +330,11 @@ class OrderWorkflow:
             waited = await moved_on_from(order, OrderStatus.DELIVERED)
             if waited == "continue":
                 await self._continue_as_new()
+            elif waited == "timeout" and order.open_refund is not None:
+                # An open refund holds the payout until it ends (a full one ends the order).
+                await workflow.wait_condition(
+                    lambda: order.open_refund is None or order.status is not OrderStatus.DELIVERED
+                )
             elif waited == "timeout":
                 async with self._lock:
                     await self._pay_seller()
@@ -307,6 +351,7 @@ class OrderWorkflow:
         )
         await db_step(OrderActivities.pay_out, due)
         self._order.payout = None
+        self._order.paid_out = True
 
     async def _continue_as_new(self) -> None:
         """A long or busy order starts a fresh history, carrying where it stands, once no
@@ -324,14 +369,7 @@ class OrderWorkflow:
         if workflow.patched(ESCROW_PAYOUT):
             # The money stays in escrow for ESCROW_HOLD, then the seller is paid.
             payout_due = due_in("payout", self._params.timeouts.escrow_hold or DEFAULT_ESCROW_HOLD)
-            admission = self._order.admitted
-            plan = payout_plan(
-                admission.total_amount,
-                Decimal("0.00"),
-                self._params.platform_fee_rate,
-                admission.currency,
-                payout_due.at,
-            )
+            plan = self._payout_plan(payout_due.at)
         await self._transition(
             OrderStatus.DELIVERED,
             Transition(
@@ -346,6 +384,17 @@ class OrderWorkflow:
             ),
         )
         self._order.payout = plan
+
+    def _payout_plan(self, at: datetime) -> PayoutPlan:
+        """The seller's share of what was not refunded, and the platform's fee on it."""
+        admission = self._order.admitted
+        return payout_plan(
+            admission.total_amount,
+            self._order.refunded,
+            self._params.platform_fee_rate,
+            admission.currency,
+            at,
+        )
 
     async def _transition(self, status: OrderStatus, transition: Transition) -> None:
         await db_step(OrderActivities.record_transition, transition)
@@ -374,7 +423,9 @@ class OrderWorkflow:
 
     async def _cancel(self, reason: str, actor: str) -> None:
         order = self._order
-        money = await refund_on_cancel(self._gateway, self._order_id, order.admitted, order.paid)
+        admission = order.admitted
+        left = admission.total_amount - order.refunded
+        money = await refund_on_cancel(self._gateway, self._order_id, admission, order.paid, left)
         if money.pending is not None:
             order.refund_pending = money.pending
         await db_step(

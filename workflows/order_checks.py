@@ -38,3 +38,6 @@ def check_cancel(order: OrderState, command: CancelCommand) -> None:
         raise invalid_transition("the order was paid meanwhile")
     if command.unpaid_only and order.charging:
         raise payment_in_progress("a payment for this order is in progress; cancel it instead")
+    # A cancel refunds what is left: an open refund is decided first, or both could pay it.
+    if order.open_refund is not None:
+        raise invalid_transition("a refund of this order is open: it is decided first")

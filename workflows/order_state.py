@@ -3,6 +3,7 @@ and mirrored into the Temporal UI (search attributes, the current details line).
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from temporalio import workflow
 
@@ -42,6 +43,11 @@ class OrderState:
     # Delivered: what the seller is paid when the escrow hold ends (None: a run from before
     # payouts, which ends at delivery).
     payout: PayoutPlan | None = None
+    # What refunds gave back so far, and the refund that is open (one at a time).
+    refunded: Decimal = Decimal("0.00")
+    open_refund: str | None = None
+    # The seller was paid: the refund window is closed.
+    paid_out: bool = False
     # Only while a charge runs: neither is ever carried into a continued run.
     charging: bool = False
     cancel_request: CancelCommand | None = None
@@ -87,6 +93,8 @@ class OrderState:
             gateway_events=list(self.gateway_events),
             refund_pending=self.refund_pending,
             payout=self.payout,
+            refunded=self.refunded,
+            open_refund=self.open_refund,
         )
 
     @classmethod
@@ -101,6 +109,8 @@ class OrderState:
             gateway_events=dict.fromkeys(carried.gateway_events),
             refund_pending=carried.refund_pending,
             payout=carried.payout,
+            refunded=carried.refunded,
+            open_refund=carried.open_refund,
         )
 
     def publish(self) -> None:

@@ -68,18 +68,30 @@ class Gateway:
         self.wallet: Callable[[WalletCharge], PaymentOutcome] = lambda charge: PaymentOutcome(
             payment_id=charge.payment_id, status="completed"
         )
+        self.refund: Callable[[RefundRequest], RefundResult] = lambda _request: RefundResult(
+            refund_id="re_1", gateway_response={}
+        )
+
+
+def recorded_activity(
+    calls: Calls, name: str, arg_type: Any, answer: Callable[[Any], Any] = lambda _a: None
+) -> Any:
+    """A mock of the activity `name`, typed like the real one so payloads arrive as models;
+    each call is recorded in `calls`."""
+
+    async def mock(arg: Any) -> Any:
+        calls.append((name, arg))
+        return answer(arg)
+
+    mock.__annotations__ = {"arg": arg_type, "return": Any}
+    return activity.defn(name=name)(mock)
 
 
 def mocked_activities(calls: Calls, gateway: Gateway) -> list[Callable[..., Any]]:
-    """One mock per activity name, typed like the real one so payloads arrive as models."""
+    """One mock per activity name of OrderWorkflow."""
 
     def recorded(name: str, arg_type: Any, answer: Callable[[Any], Any] = lambda _a: None) -> Any:
-        async def mock(arg: Any) -> Any:
-            calls.append((name, arg))
-            return answer(arg)
-
-        mock.__annotations__ = {"arg": arg_type, "return": Any}
-        return activity.defn(name=name)(mock)
+        return recorded_activity(calls, name, arg_type, answer)
 
     def admitted(new: NewOrder) -> Admission:
         return Admission(
@@ -90,9 +102,6 @@ def mocked_activities(calls: Calls, gateway: Gateway) -> list[Callable[..., Any]
             total_amount=TOTAL,
             currency="USD",
         )
-
-    def refunded(_request: RefundRequest) -> RefundResult:
-        return RefundResult(refund_id="re_1", gateway_response={})
 
     notes = {
         "begin_payment_attempt": PaymentAttempt,
@@ -112,7 +121,7 @@ def mocked_activities(calls: Calls, gateway: Gateway) -> list[Callable[..., Any]
         recorded("admit_order", NewOrder, admitted),
         recorded("charge", ChargeRequest, lambda request: gateway.charge(request)),
         recorded("find_charge", str, lambda key: gateway.find_charge(key)),
-        recorded("refund", RefundRequest, refunded),
+        recorded("refund", RefundRequest, lambda request: gateway.refund(request)),
         recorded("find_refund", RefundRequest, lambda _r: RefundLookup(status="not_found")),
         recorded("pay_from_wallet", WalletCharge, lambda charge: gateway.wallet(charge)),
         *(recorded(name, arg_type) for name, arg_type in notes.items()),
