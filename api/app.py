@@ -21,6 +21,7 @@ from api.routes import (
     payment_resolution,
     payments,
     payouts,
+    refunds,
     wallets,
     webhooks,
 )
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payments,
         payment_resolution,
         invoices,
+        refunds,
         notifications,
         wallets,
         payouts,

@@ -78,6 +78,11 @@ REFUSALS: dict[tuple[str, str], set[int]] = {
     # 409 insufficient_funds (withdraw, adjust) is among the POSTs' 409s already.
     ("POST", "/api/wallets/{wallet_id}/adjust/"): {403},
     ("GET", "/api/admin/ledger/check/"): {403},
+    # 404 order; 409 refund_already_open, refund_window_closed; 422 amount_exceeds_refundable.
+    ("POST", "/api/refunds/"): {403, 404},
+    ("POST", "/api/refunds/{refund_id}/approve/"): {403},
+    ("POST", "/api/refunds/{refund_id}/reject/"): {403},
+    ("POST", "/api/refunds/{refund_id}/complete/"): {403},
 }
 
 

@@ -293,6 +293,14 @@ class LineItem(BaseModel):
     amount: Money
 
 
+class CreditNoteOut(BaseModel):
+    id: str
+    credit_note_number: str
+    refund_id: str
+    amount: Money
+    created_at: datetime
+
+
 class InvoiceOut(BaseModel):
     id: str
     order_id: str
@@ -310,7 +318,10 @@ class InvoiceOut(BaseModel):
     total: Money
     amount_paid: Money
     amount_due: Money
+    amount_refunded: Money
     currency: str
+    # One per completed refund, oldest first; the invoice itself is never rewritten.
+    credit_notes: list[CreditNoteOut]
     sent_at: datetime | None
     viewed_at: datetime | None
     paid_at: datetime | None

@@ -8,7 +8,7 @@ from api.schemas import (
     PaymentSummary,
     TimelineEntry,
 )
-from db.tables import Invoice, Order, OrderEvent, Payment
+from db.tables import CreditNote, Invoice, Order, OrderEvent, Payment
 
 
 def order_out(order: Order, payment: Payment | None) -> OrderOut:
@@ -46,8 +46,9 @@ def payment_out(payment: Payment, show_gateway_response: bool) -> PaymentOut:
     return PaymentOut.model_validate(fields)
 
 
-def invoice_out(invoice: Invoice) -> InvoiceOut:
-    return InvoiceOut.model_validate(_columns(invoice))
+def invoice_out(invoice: Invoice, credit_notes: list[CreditNote]) -> InvoiceOut:
+    notes = [_columns(note) for note in credit_notes]
+    return InvoiceOut.model_validate({**_columns(invoice), "credit_notes": notes})
 
 
 def _summary(payment: Payment | None) -> PaymentSummary | None:

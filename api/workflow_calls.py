@@ -1,4 +1,5 @@
-"""Calling a running OrderWorkflow from a request, with its refusals turned into API errors."""
+"""Calling a running workflow (an order's, a refund's) from a request, with its refusals
+turned into API errors."""
 
 import asyncio
 from collections.abc import Awaitable
@@ -10,8 +11,23 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
 from domain.contracts import INVALID_TRANSITION, WORKFLOW_CONFLICTS
+from domain.refund_contracts import AMOUNT_EXCEEDS_REFUNDABLE, REFUND_REFUSALS
 
 T = TypeVar("T")
+
+# The refusals of the workflows (ApplicationError types) and the status each is answered with.
+REFUSAL_STATUS = {
+    **dict.fromkeys(WORKFLOW_CONFLICTS | REFUND_REFUSALS, 409),
+    AMOUNT_EXCEEDS_REFUNDABLE: 422,
+}
+
+
+class WorkflowClosed(ApiError):
+    """The workflow has ended: it accepts no more steps (409 unless the caller knows better)."""
+
+    def __init__(self) -> None:
+        super().__init__(409, INVALID_TRANSITION, "The order is closed and cannot change any more")
+
 
 # API.md: every request answers within 30 s. The engine gets this much of it; the rest is
 # for the database reads around the call.
@@ -37,13 +53,13 @@ async def call_workflow(
         raise engine_unavailable(created) from None
     except WorkflowUpdateFailedError as failure:
         cause = failure.cause
-        if isinstance(cause, ApplicationError) and cause.type in WORKFLOW_CONFLICTS:
-            raise ApiError(409, cause.type, cause.message) from None
+        if isinstance(cause, ApplicationError) and cause.type in REFUSAL_STATUS:
+            details = cause.details[0] if cause.details else None
+            details = details if isinstance(details, dict) else None
+            raise ApiError(REFUSAL_STATUS[cause.type], cause.type, cause.message, details) from None
         raise
     except RPCError as error:
         # An order whose workflow has finished (delivered, cancelled) accepts no more steps.
         if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise ApiError(
-                409, INVALID_TRANSITION, "The order is closed and cannot change any more"
-            ) from None
+            raise WorkflowClosed() from None
         raise engine_unavailable(created) from None

@@ -20,6 +20,8 @@ class Act(StrEnum):
     CONFIRM = "confirm"
     RESOLVE = "resolve"
     EDIT_LISTING = "edit_listing"
+    REFUND = "refund"
+    DECIDE_REFUND = "decide_refund"
 
 
 ALLOWED: dict[Act, frozenset[Role]] = {
@@ -32,6 +34,8 @@ ALLOWED: dict[Act, frozenset[Role]] = {
     Act.CONFIRM: frozenset({Role.ADMIN}),
     Act.RESOLVE: frozenset({Role.ADMIN}),
     Act.EDIT_LISTING: frozenset({Role.SELLER}),
+    Act.REFUND: frozenset({Role.BUYER}),
+    Act.DECIDE_REFUND: frozenset({Role.ADMIN}),
 }
 
 REFUSALS: dict[Act, str] = {
@@ -44,6 +48,8 @@ REFUSALS: dict[Act, str] = {
     Act.CONFIRM: "Only an admin records an offline payment",
     Act.RESOLVE: "Only an admin resolves a payment",
     Act.EDIT_LISTING: "Only the listing's seller may change it",
+    Act.REFUND: "Only the order's buyer asks for a refund",
+    Act.DECIDE_REFUND: "Only an admin approves, rejects or completes a refund",
 }
 
 

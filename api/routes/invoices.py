@@ -10,7 +10,7 @@ from api.routing import SlashRouter
 from api.schemas import InvoiceOut, Page
 from api.views import invoice_out
 from db.tables import Order
-from services import order_queries
+from services import order_queries, refund_queries
 
 router = SlashRouter(tags=["invoices"])
 
@@ -24,7 +24,9 @@ async def list_invoices(
 ) -> dict[str, object]:
     def read(session: Session) -> dict[str, object]:
         rows, next_cursor = order_queries.list_invoices(session, viewer, limit, cursor)
-        return {"items": [invoice_out(i) for i in rows], "next_cursor": next_cursor}
+        notes = refund_queries.credit_notes_of(session, [i.id for i in rows])
+        items = [invoice_out(i, notes.get(i.id, [])) for i in rows]
+        return {"items": items, "next_cursor": next_cursor}
 
     return await reading(settings.database_url, read)
 
@@ -40,7 +42,8 @@ async def get_invoice(
         order = session.get(Order, invoice.order_id)
         if order is not None and order.buyer_id == me.user_id:
             order_queries.mark_invoice_viewed(session, invoice)
-        return invoice_out(invoice)
+        notes = refund_queries.credit_notes_of(session, [invoice.id])
+        return invoice_out(invoice, notes.get(invoice.id, []))
 
     found = await in_transaction(settings.database_url, read)
     if found is None:

@@ -24,6 +24,8 @@ def of(user: str, admin: bool = False) -> frozenset[Role]:
         (Act.CONFIRM, {"admin"}),
         (Act.RESOLVE, {"admin"}),
         (Act.EDIT_LISTING, {"seller"}),
+        (Act.REFUND, {"buyer"}),
+        (Act.DECIDE_REFUND, {"admin"}),
     ],
 )
 def test_each_act_is_for_the_parts_api_md_names(act: Act, allowed: set[str]) -> None:
