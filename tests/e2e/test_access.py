@@ -106,6 +106,15 @@ def listing_body(_ids: dict[str, str]) -> dict[str, Any]:
     return {"listing_type": "part", "title": "Brake pads", "unit_price": "40.00"}
 
 
+def refund_body(ids: dict[str, str]) -> dict[str, Any]:
+    return {
+        "order_id": ids["paid_order_id"],
+        "refund_reason": "damaged",
+        "reason_description": "access check",
+        "refund_amount": "1.00",
+    }
+
+
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
@@ -187,6 +196,18 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/payouts/"): Rule(EVERYONE, hidden="seller stranger"),
     ("GET", "/api/payouts/{payout_id}/"): Rule("buyer admin", hidden="seller stranger"),
     ("GET", "/api/admin/ledger/check/"): Rule("admin", "buyer seller stranger"),
+    # The paid order has a refund open already: the buyer's ask is past the checks (409).
+    ("POST", "/api/refunds/"): Rule("buyer", "seller admin", "stranger", body=refund_body),
+    ("GET", "/api/refunds/"): Rule(EVERYONE, hidden="stranger"),
+    ("GET", "/api/refunds/{refund_id}/"): Rule(PARTIES, hidden="stranger"),
+    # More than the refund: the refund's workflow refuses it, after the access checks.
+    ("POST", "/api/refunds/{refund_id}/approve/"): Rule(
+        "admin", "buyer seller stranger", body=lambda ids: {"refund_amount": "99999.00"}
+    ),
+    ("POST", "/api/refunds/{refund_id}/reject/"): Rule(
+        "admin", "buyer seller stranger", body=lambda ids: {"admin_notes": "access check"}
+    ),
+    ("POST", "/api/refunds/{refund_id}/complete/"): Rule("admin", "buyer seller stranger"),
 }
 # Which object a list route shows, to check that it hides the others' ones.
 LISTED = {
@@ -195,6 +216,7 @@ LISTED = {
     "/api/invoices/": "invoice_id",
     "/api/notifications/": "notification_id",
     "/api/payouts/": "payout_id",
+    "/api/refunds/": "refund_id",
 }
 
 
@@ -224,6 +246,10 @@ async def objects(stack: Stack) -> dict[str, str]:
         notes = (await buyer.get("/api/notifications/")).json()["items"]
         wallet = (await buyer.get("/api/wallets/my_wallet/")).json()
         payout = await funded_payout(buyer)
+        paid = await place_order(buyer, listing["id"])
+        assert (await pay(buyer, paid["id"], "tok_visa"))["status"] == "completed"
+        refund = await buyer.post("/api/refunds/", json=refund_body({"paid_order_id": paid["id"]}))
+        assert refund.status_code == 201, refund.text
     assert notes, "the buyer was notified of something"
     return {
         "buyer": party.buyer_id,
@@ -235,6 +261,8 @@ async def objects(stack: Stack) -> dict[str, str]:
         "notification_id": notes[0]["id"],
         "wallet_id": wallet["id"],
         "payout_id": payout["id"],
+        "paid_order_id": paid["id"],
+        "refund_id": refund.json()["id"],
     }
 
 
