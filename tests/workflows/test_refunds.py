@@ -23,6 +23,7 @@ from tests.workflows.shop import (
     payments_of,
     the_order,
 )
+from workflows import search_attributes as sa
 from workflows.order import OrderWorkflow
 from workflows.refund import RefundWorkflow
 
@@ -128,6 +129,19 @@ async def test_a_full_refund_to_the_wallet_refunds_the_order_and_pays_no_one(sho
     assert balance(shop, "escrow") == Decimal("0.00")
     assert gateway_book(shop.url) == []
     assert ledger_check(shop.url).balanced
+
+
+async def test_a_refund_is_found_in_the_temporal_ui_by_its_order(shop: Shop) -> None:
+    purchase = await delivered(shop)
+    request = ask(amount=Decimal("24.00"))
+    opened = await purchase.handle.execute_update(OrderWorkflow.request_refund, request)
+    refund = shop.env.client.get_workflow_handle_for(RefundWorkflow.run, opened.workflow_id)
+    await refund.execute_update(RefundWorkflow.reject, RejectCommand(admin_notes="no", actor="a"))
+    assert await refund.result() == "rejected"
+    number = the_order(shop.url, purchase.order_id).order_number
+    description = await refund.describe()
+    assert await description.static_summary() == f"Refund · {number} · 24.00 USD"
+    assert description.typed_search_attributes.get(sa.ORDER_NUMBER) == number
 
 
 async def test_a_rejected_refund_moves_nothing_and_the_seller_is_paid_in_full(shop: Shop) -> None:
