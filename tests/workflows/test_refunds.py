@@ -142,6 +142,7 @@ async def test_a_refund_is_found_in_the_temporal_ui_by_its_order(shop: Shop) -> 
     description = await refund.describe()
     assert await description.static_summary() == f"Refund · {number} · 24.00 USD"
     assert description.typed_search_attributes.get(sa.ORDER_NUMBER) == number
+    assert (await purchase.handle.result()).status == "delivered"
 
 
 async def test_a_rejected_refund_moves_nothing_and_the_seller_is_paid_in_full(shop: Shop) -> None:
