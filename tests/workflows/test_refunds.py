@@ -5,7 +5,9 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import select
+from temporalio.service import RPCError, RPCStatusCode
 
 from db.engine import session_scope
 from db.tables import CreditNote, Refund
@@ -156,3 +158,14 @@ async def test_a_rejected_refund_moves_nothing_and_the_seller_is_paid_in_full(sh
     assert balance(shop, "wallet", SELLER) == Decimal("1447.80")
     assert the_order(shop.url, purchase.order_id).refunded_amount == Decimal("0.00")
     assert ledger_check(shop.url).balanced
+
+
+async def test_the_refund_window_closes_when_the_seller_is_paid(shop: Shop) -> None:
+    purchase = await delivered(shop)
+    # ESCROW_HOLD passes with no refund asked: the seller is paid and the order's workflow ends.
+    assert (await purchase.handle.result()).status == "delivered"
+    assert the_order(shop.url, purchase.order_id).payout_status == "paid"
+    with pytest.raises(RPCError) as refused:
+        await purchase.handle.execute_update(OrderWorkflow.request_refund, ask())
+    assert refused.value.status == RPCStatusCode.NOT_FOUND  # the workflow is closed
+    assert balance(shop, "wallet", SELLER) == Decimal("1447.80")
