@@ -97,7 +97,8 @@ def record_step(session: Session, step: RefundStep) -> None:
     if step.status == "approved":
         title, body = "approved", f"A refund of {what} was approved; the money goes back next."
     elif step.status == "rejected":
-        title, body = "rejected", f"The refund request was rejected: {step.admin_notes}"
+        reason = step.admin_notes or "no reason given"
+        title, body = "rejected", f"The refund request was rejected: {reason}"
     else:
         return
     _tell(

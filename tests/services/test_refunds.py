@@ -208,6 +208,26 @@ def test_a_rejection_moves_nothing_and_a_late_approval_does_not_undo_it(
     assert ("refund_rejected", paid.buyer_id) in notices(database_url, refund.refund_id)
 
 
+def test_processing_keeps_the_admins_words_on_the_timeline_and_tells_no_one(
+    database_url: str,
+) -> None:
+    paid = paid_order(database_url)
+    refund = opened(paid, "300.00")
+    notes = "the gateway refused: refund by hand, then complete"
+    with session_scope(database_url) as session:
+        refunds.open_refund(session, refund)
+    for status in ("approved", "processing", "processing"):
+        with session_scope(database_url) as session:
+            refunds.record_step(session, step(refund, status, notes=notes))
+
+    row = refund_row(database_url, refund.refund_id)
+    assert (row.status, row.admin_notes) == ("processing", notes)
+    assert _timeline(database_url, paid.order_id, "refund_processing") == [
+        f"300.00 {paid.currency} being refunded: {notes}"
+    ]
+    assert not [n for n in notices(database_url, refund.refund_id) if "processing" in n[0]]
+
+
 def test_reminders_are_one_admin_notification_per_count(database_url: str) -> None:
     paid = paid_order(database_url)
     refund = opened(paid, "300.00")
