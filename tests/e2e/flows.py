@@ -66,8 +66,15 @@ class Booked(NamedTuple):
 
 
 def book(database_url: str, order_id: str, kind: str | None = None) -> list[Booked]:
-    """The sandbox's charges and refunds of one order (their keys name it), oldest first."""
-    query = select(SandboxOperation).where(SandboxOperation.idempotency_key.contains(order_id))
+    """The sandbox's charges and refunds of one order, oldest first: what its keys name, and
+    the refunds of its charges (a refund's key names the refund, `refund-{id}`)."""
+    charges = select(SandboxOperation.transaction_id).where(
+        SandboxOperation.idempotency_key.contains(order_id), SandboxOperation.kind == "charge"
+    )
+    query = select(SandboxOperation).where(
+        SandboxOperation.idempotency_key.contains(order_id)
+        | SandboxOperation.charge_id.in_(charges.scalar_subquery())
+    )
     if kind is not None:
         query = query.where(SandboxOperation.kind == kind)
     with session_scope(database_url, read_only=True) as session:
