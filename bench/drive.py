@@ -129,8 +129,9 @@ class HttpPurchase:
         path = f"/api/orders/{order['id']}"
         await self._post("ship", seller, f"{path}/ship/", SHIPMENT, 200, "shipped")
         delivered = await self._post("deliver", buyer, f"{path}/deliver/", None, 200, "delivered")
-        if (delivered.get("payout") or {}).get("status") != "scheduled":
-            raise BenchError(f"order {order['id']} delivered without a scheduled payout")
+        # A short hold may be over (and the seller paid) by the time the answer is read.
+        if (delivered.get("payout") or {}).get("status") not in ("scheduled", "paid"):
+            raise BenchError(f"order {order['id']} delivered without a payout: {delivered}")
         handle = self._client.get_workflow_handle(order["workflow_id"])
         result = await self._timings.timed("payout", handle.result())
         if result.get("status") != "delivered":
