@@ -35,6 +35,8 @@ from domain.refund_contracts import (
 )
 from services import refund_queries
 from services.order_queries import Viewer
+from workflows.order import OrderWorkflow
+from workflows.refund import RefundWorkflow
 
 
 async def request_refund(
@@ -54,8 +56,7 @@ async def request_refund(
         actor=me.user_id,
     )
     handle = client.get_workflow_handle(order.workflow_id)
-    # TODO(lead): OrderWorkflow.request_refund once workflows/order.py has it committed.
-    update = handle.execute_update("request_refund", ask, id=keyed.update_id(purpose))
+    update = handle.execute_update(OrderWorkflow.request_refund, ask, id=keyed.update_id(purpose))
     try:
         opened = RefundOpened.model_validate(await call_workflow(update))
     except WorkflowClosed:
@@ -73,6 +74,11 @@ async def request_refund(
 
 
 Decision = RefundApprove | RefundReject | RefundComplete
+_UPDATES: dict[str, Any] = {
+    "approve": RefundWorkflow.approve,
+    "reject": RefundWorkflow.reject,
+    "complete": RefundWorkflow.complete,
+}
 
 
 def _command(body: Decision, actor: str) -> tuple[str, Contract]:
@@ -103,8 +109,9 @@ async def decide(
     viewer = viewer_of(me)
     refund = await load_refund(settings, viewer, refund_id)
     handle = client.get_workflow_handle(refund.workflow_id)
-    # TODO(lead): RefundWorkflow.<update> once workflows/refund.py is committed.
-    call = handle.execute_update(update, command, id=keyed.update_id(f"{update}:{refund_id}"))
+    call = handle.execute_update(
+        _UPDATES[update], command, id=keyed.update_id(f"{update}:{refund_id}")
+    )
     try:
         await call_workflow(call)
     except WorkflowClosed:
