@@ -1,12 +1,15 @@
 """Shipping, delivery and cancellation of an order, as the workflow decides them."""
 
-from sqlalchemy import case, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from db.tables import Invoice, Listing, Order, Payment
+from db.tables import Invoice, Listing, Order, Payment, Refund
 from domain.contracts import Cancellation, CancelRequested, Transition
 from services import escrow
-from services.timeline import lock_order, note, record
+from services.timeline import lock_order, note, record, set_deadline
+
+# A refund not yet completed or rejected.
+OPEN = ("pending", "approved", "processing")
 
 
 def apply(session: Session, transition: Transition) -> None:
@@ -21,6 +24,15 @@ def apply(session: Session, transition: Transition) -> None:
         order.payout_fee = transition.payout.fee
         order.payout_at = transition.payout.at
     record(session, order, transition)
+    if transition.payout is not None and _refund_open(session, order.id):
+        # A refund asked before delivery holds the payout too, with no timer shown, until it ends.
+        order.payout_status = "held"
+        set_deadline(order, None)
+
+
+def _refund_open(session: Session, order_id: str) -> bool:
+    open_one = select(Refund.id).where(Refund.order_id == order_id, Refund.status.in_(OPEN))
+    return session.scalar(open_one.limit(1)) is not None
 
 
 def cancel(session: Session, cancellation: Cancellation) -> None:

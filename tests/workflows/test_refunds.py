@@ -169,3 +169,30 @@ async def test_the_refund_window_closes_when_the_seller_is_paid(shop: Shop) -> N
         await purchase.handle.execute_update(OrderWorkflow.request_refund, ask())
     assert refused.value.status == RPCStatusCode.NOT_FOUND  # the workflow is closed
     assert balance(shop, "wallet", SELLER) == Decimal("1447.80")
+
+
+async def test_a_refund_asked_before_delivery_holds_the_payout_from_delivery_on(
+    shop: Shop,
+) -> None:
+    purchase = await shop.start(make_listing(shop.url))
+    assert (await purchase.pay("tok_visa")).status == "completed"
+    await purchase.ship()
+    request = ask(amount=Decimal("524.00"))
+    opened = await purchase.handle.execute_update(OrderWorkflow.request_refund, request)
+    await purchase.deliver()
+    held = the_order(shop.url, purchase.order_id)
+    assert (held.payout_status, held.deadline_kind) == ("held", None)
+
+    refund = shop.env.client.get_workflow_handle_for(RefundWorkflow.run, opened.workflow_id)
+    await refund.execute_update(RefundWorkflow.approve, ApproveCommand(actor="admin-1"))
+    assert await refund.result() == "completed"
+    assert (await purchase.handle.result()).status == "delivered"
+    paid = the_order(shop.url, purchase.order_id)
+    # 1000.00 kept, less 5 %: 950.00 to the seller, 50.00 of fee.
+    assert (paid.payout_status, paid.payout_amount, paid.payout_fee) == (
+        "paid",
+        Decimal("950.00"),
+        Decimal("50.00"),
+    )
+    assert balance(shop, "wallet", SELLER) == Decimal("950.00")
+    assert ledger_check(shop.url).balanced
