@@ -83,6 +83,7 @@ class NewOrder(Contract):
     max_open_orders: int | None = None
     # The payment deadline: set by the workflow as it admits the order.
     deadline: Deadline | None = None
+    discount_code: str | None = None
 
 
 class OrderInput(Contract):
@@ -106,9 +107,12 @@ class Admission(Contract):
             "cannot_buy_own_listing",
             "too_many_open_orders",
             "order_total_too_large",
+            "discount_invalid",
         ]
         | None
     ) = None
+    # discount_invalid: why the code was refused (one of API.md's validate reasons).
+    discount_reason: str | None = None
     order_number: str | None = None
     buyer_id: str = ""
     seller_id: str = ""
@@ -116,6 +120,28 @@ class Admission(Contract):
     currency: str = ""
     # The listing's title as the order took it (empty in histories older than the field).
     item_name: str = ""
+
+
+class DiscountCommand(Contract):
+    """The buyer applies a discount code to the pending, unpaid order (API.md, Discounts)."""
+
+    code: str
+    actor: str
+
+
+class DiscountApplied(Contract):
+    """The order's step that reserves the code's use and re-totals the order and its invoice."""
+
+    order_id: str
+    code: str
+    tax_rate: Decimal
+    actor: str
+    at: datetime
+
+
+# The order's workflow refuses a code with this ApplicationError type (API: 422), the reason in
+# its details.
+DISCOUNT_INVALID = "discount_invalid"
 
 
 class PayCommand(Contract):
