@@ -438,3 +438,68 @@ class Payout(Base):
     failure_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Discount(Base):
+    """A discount code (API.md, Discounts). `code_key` is the code upper-cased: codes compare
+    case-insensitively. `reserved` counts the uses reserved or used, `times_used` those paid;
+    both move only by conditional UPDATEs (services/discounts.py)."""
+
+    __tablename__ = "discounts"
+    __table_args__ = (
+        CheckConstraint("reserved >= 0", name="ck_discounts_reserved_not_negative"),
+        CheckConstraint("times_used >= 0", name="ck_discounts_used_not_negative"),
+        CheckConstraint("times_used <= reserved", name="ck_discounts_used_were_reserved"),
+        Index("ix_discounts_created", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64))
+    code_key: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    discount_type: Mapped[str] = mapped_column(String(16))
+    # A percentage (0 < p <= 100) or an amount: 2 places either way, stored like money.
+    discount_value: Mapped[Decimal] = mapped_column(Money)
+    max_discount_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    min_order_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    max_uses: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_uses_per_user: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # active | inactive; `expired` is derived from valid_until, never stored.
+    status: Mapped[str] = mapped_column(String(16))
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+    times_used: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DiscountUse(Base):
+    """An order's use of a code: reserved → used (paid) or released (given back). One per
+    order; the order choosing another code reuses its row."""
+
+    __tablename__ = "discount_uses"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="ck_discount_uses_not_negative"),
+        Index("ix_discount_uses_discount", "discount_id", "user_id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    discount_id: Mapped[str] = mapped_column(ID, ForeignKey("discounts.id"))
+    order_id: Mapped[str] = mapped_column(ID, unique=True)
+    user_id: Mapped[str] = mapped_column(String(255))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DiscountUserCount(Base):
+    """How many uses of a code one user has reserved or used: the per-user limit's counter."""
+
+    __tablename__ = "discount_user_counts"
+    __table_args__ = (CheckConstraint("uses >= 0", name="ck_discount_user_counts_not_negative"),)
+
+    discount_id: Mapped[str] = mapped_column(ID, ForeignKey("discounts.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
