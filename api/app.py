@@ -12,6 +12,7 @@ from api.idempotency import IdempotencyMiddleware
 from api.metrics import install_metrics
 from api.openapi import install_openapi
 from api.routes import (
+    discounts,
     health,
     invoices,
     listings,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payment_resolution,
         invoices,
         refunds,
+        discounts,
         notifications,
         wallets,
         payouts,

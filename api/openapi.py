@@ -83,6 +83,11 @@ REFUSALS: dict[tuple[str, str], set[int]] = {
     ("POST", "/api/refunds/{refund_id}/approve/"): {403},
     ("POST", "/api/refunds/{refund_id}/reject/"): {403},
     ("POST", "/api/refunds/{refund_id}/complete/"): {403},
+    ("POST", "/api/discounts/"): {403},  # 409 discount_code_taken is among the POSTs' 409s
+    ("GET", "/api/discounts/{discount_id}/"): {403},
+    ("PATCH", "/api/discounts/{discount_id}/"): {403},
+    # 404 order; 409 invalid_transition, payment_in_progress; 422 discount_invalid.
+    ("POST", "/api/discounts/apply/"): {403, 404},
 }
 
 

@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
-from domain.contracts import INVALID_TRANSITION, WORKFLOW_CONFLICTS
+from domain.contracts import DISCOUNT_INVALID, INVALID_TRANSITION, WORKFLOW_CONFLICTS
 from domain.refund_contracts import AMOUNT_EXCEEDS_REFUNDABLE, REFUND_REFUSALS
 
 T = TypeVar("T")
@@ -19,6 +19,7 @@ T = TypeVar("T")
 REFUSAL_STATUS = {
     **dict.fromkeys(WORKFLOW_CONFLICTS | REFUND_REFUSALS, 409),
     AMOUNT_EXCEEDS_REFUNDABLE: 422,
+    DISCOUNT_INVALID: 422,
 }
 
 
@@ -55,6 +56,8 @@ async def call_workflow(
         cause = failure.cause
         if isinstance(cause, ApplicationError) and cause.type in REFUSAL_STATUS:
             details = cause.details[0] if cause.details else None
+            if cause.type == DISCOUNT_INVALID and isinstance(details, str):
+                details = {"reason": details}  # the workflow gives the reason alone
             details = details if isinstance(details, dict) else None
             raise ApiError(REFUSAL_STATUS[cause.type], cause.type, cause.message, details) from None
         raise

@@ -22,6 +22,8 @@ class Act(StrEnum):
     EDIT_LISTING = "edit_listing"
     REFUND = "refund"
     DECIDE_REFUND = "decide_refund"
+    MANAGE_DISCOUNTS = "manage_discounts"
+    APPLY_DISCOUNT = "apply_discount"
 
 
 ALLOWED: dict[Act, frozenset[Role]] = {
@@ -36,6 +38,8 @@ ALLOWED: dict[Act, frozenset[Role]] = {
     Act.EDIT_LISTING: frozenset({Role.SELLER}),
     Act.REFUND: frozenset({Role.BUYER}),
     Act.DECIDE_REFUND: frozenset({Role.ADMIN}),
+    Act.MANAGE_DISCOUNTS: frozenset({Role.ADMIN}),
+    Act.APPLY_DISCOUNT: frozenset({Role.BUYER}),
 }
 
 REFUSALS: dict[Act, str] = {
@@ -50,6 +54,8 @@ REFUSALS: dict[Act, str] = {
     Act.EDIT_LISTING: "Only the listing's seller may change it",
     Act.REFUND: "Only the order's buyer asks for a refund",
     Act.DECIDE_REFUND: "Only an admin approves, rejects or completes a refund",
+    Act.MANAGE_DISCOUNTS: "Only an admin creates, reads or changes a discount code",
+    Act.APPLY_DISCOUNT: "Only the order's buyer applies a discount code to it",
 }
 
 

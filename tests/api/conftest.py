@@ -21,7 +21,9 @@ class FakeHandle:
     def __init__(self, engine: "FakeEngine", workflow_id: str) -> None:
         self.engine, self.workflow_id = engine, workflow_id
 
-    async def execute_update(self, update: Any, arg: Any = None, id: str | None = None) -> Any:
+    async def execute_update(
+        self, update: Any, arg: Any = None, id: str | None = None, **_options: Any
+    ) -> Any:
         return await self.engine.answer(self.workflow_id, update, arg, id)
 
     async def start_update(self, update: Any, arg: Any = None, **kwargs: Any) -> Any:

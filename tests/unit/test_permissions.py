@@ -26,6 +26,8 @@ def of(user: str, admin: bool = False) -> frozenset[Role]:
         (Act.EDIT_LISTING, {"seller"}),
         (Act.REFUND, {"buyer"}),
         (Act.DECIDE_REFUND, {"admin"}),
+        (Act.MANAGE_DISCOUNTS, {"admin"}),
+        (Act.APPLY_DISCOUNT, {"buyer"}),
     ],
 )
 def test_each_act_is_for_the_parts_api_md_names(act: Act, allowed: set[str]) -> None:
