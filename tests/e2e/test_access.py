@@ -1,6 +1,7 @@
 """Who may see and do what: tokens, and the access matrix of every route."""
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -115,6 +116,14 @@ def refund_body(ids: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def discount_body(_ids: dict[str, str]) -> dict[str, Any]:
+    return {
+        "code": f"ACCESS{uuid.uuid4().hex[:8]}",
+        "discount_type": "fixed",
+        "discount_value": "1.00",
+    }
+
+
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
@@ -208,6 +217,22 @@ RULES: dict[tuple[str, str], Rule] = {
         "admin", "buyer seller stranger", body=lambda ids: {"admin_notes": "access check"}
     ),
     ("POST", "/api/refunds/{refund_id}/complete/"): Rule("admin", "buyer seller stranger"),
+    ("POST", "/api/discounts/"): Rule("admin", "buyer seller stranger", body=discount_body),
+    ("GET", "/api/discounts/"): Rule(EVERYONE),
+    ("GET", "/api/discounts/{discount_id}/"): Rule("admin", "buyer seller stranger"),
+    ("PATCH", "/api/discounts/{discount_id}/"): Rule(
+        "admin", "buyer seller stranger", body=lambda ids: {"description": "access check"}
+    ),
+    ("POST", "/api/discounts/validate/"): Rule(
+        EVERYONE, body=lambda ids: {"code": ids["discount_code"], "order_amount": "10.00"}
+    ),
+    # The order's seller and an admin see the order but do not apply codes to it.
+    ("POST", "/api/discounts/apply/"): Rule(
+        "buyer",
+        "seller admin",
+        "stranger",
+        body=lambda ids: {"code": ids["discount_code"], "order_id": ids["order_id"]},
+    ),
 }
 # Which object a list route shows, to check that it hides the others' ones.
 LISTED = {
@@ -250,6 +275,8 @@ async def objects(stack: Stack) -> dict[str, str]:
         assert (await pay(buyer, paid["id"], "tok_visa"))["status"] == "completed"
         refund = await buyer.post("/api/refunds/", json=refund_body({"paid_order_id": paid["id"]}))
         assert refund.status_code == 201, refund.text
+        discount = await party.admin.post("/api/discounts/", json=discount_body({}))
+        assert discount.status_code == 201, discount.text
     assert notes, "the buyer was notified of something"
     return {
         "buyer": party.buyer_id,
@@ -263,6 +290,8 @@ async def objects(stack: Stack) -> dict[str, str]:
         "payout_id": payout["id"],
         "paid_order_id": paid["id"],
         "refund_id": refund.json()["id"],
+        "discount_id": discount.json()["id"],
+        "discount_code": discount.json()["code"],
     }
 
 
