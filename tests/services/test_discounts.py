@@ -280,3 +280,12 @@ def _user_uses(url: str, code: str, user: str) -> int:
     with session_scope(url) as session:
         row = session.get(DiscountUserCount, (_id(url, code), user))
         return 0 if row is None else row.uses
+
+
+def test_one_order_reserving_from_many_threads_holds_one_use(database_url: str) -> None:
+    code = make_code(database_url, max_uses=3)
+    order = str(uuid.uuid4())
+    answers = race(8, lambda n: reserve(database_url, code, "u1", order))
+    assert set(answers) == {(code, D("20.00"))}
+    assert counters(database_url, code) == (1, 0)
+    assert count(database_url, DiscountUse, DiscountUse.order_id == order) == 1
