@@ -60,6 +60,10 @@ def _reserve(
             return discount.code, current.amount
         if current.status == USED:
             raise ValueError(f"order {order_id} has paid with its discount: it cannot change")
+        # Both codes' rows locked in the order of their ids before either counter moves: two
+        # orders swapping codes in opposite directions queue instead of deadlocking.
+        both = select(Discount.id).where(Discount.id.in_((current.discount_id, discount.id)))
+        session.execute(both.order_by(Discount.id).with_for_update()).all()
         release(session, order_id)
     refusal = refusal_of(
         discount.status,

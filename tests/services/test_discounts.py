@@ -289,3 +289,19 @@ def test_one_order_reserving_from_many_threads_holds_one_use(database_url: str) 
     assert set(answers) == {(code, D("20.00"))}
     assert counters(database_url, code) == (1, 0)
     assert count(database_url, DiscountUse, DiscountUse.order_id == order) == 1
+
+
+def test_orders_swapping_codes_in_opposite_directions_do_not_deadlock(database_url: str) -> None:
+    first, second = make_code(database_url), make_code(database_url)
+    orders = [str(uuid.uuid4()), str(uuid.uuid4())]
+    reserve(database_url, first, "u1", orders[0])
+    reserve(database_url, second, "u1", orders[1])
+
+    def swap(n: int) -> None:
+        codes = (second, first) if n % 2 == 0 else (first, second)
+        for round_ in range(10):
+            reserve(database_url, codes[round_ % 2], "u1", orders[n % 2])
+
+    race(2, swap)
+    assert counters(database_url, first)[0] + counters(database_url, second)[0] == 2
+    assert _user_uses(database_url, first, "u1") + _user_uses(database_url, second, "u1") == 2
