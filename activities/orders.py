@@ -10,6 +10,7 @@ from domain.contracts import (
     BankTransferRequested,
     Cancellation,
     CancelRequested,
+    DiscountApplied,
     GatewayEventSeen,
     NewOrder,
     OutcomeUnknown,
@@ -26,6 +27,7 @@ from services import (
     admission,
     fulfilment,
     notifications,
+    order_discounts,
     payments,
     seller_payouts,
     wallet_payments,
@@ -65,6 +67,12 @@ class OrderActivities:
     def complete_payment(self, done: PaymentCompleted) -> None:
         with session_scope(self._url) as session:
             payments.complete(session, done)
+
+    @activity.defn
+    def apply_discount(self, applied: DiscountApplied) -> Admission:
+        """The code's use reserved and the pending order re-totalled, or the refusal."""
+        with session_scope(self._url) as session:
+            return order_discounts.apply_to_pending(session, applied)
 
     @activity.defn
     def pay_from_wallet(self, charge: WalletCharge) -> PaymentOutcome:

@@ -40,10 +40,6 @@ async def create(
         if body.payment is None or order.payment is not None or order.status != "pending":
             return order
         return await _pay_new_order(body, me, settings, client, keyed, order_id)
-    if body.discount_code is not None:
-        raise ApiError(
-            422, "discount_invalid", "The discount code does not exist", {"reason": "not_found"}
-        )
     if body.payment is not None:
         check_payment_request(body.payment.payment_method, body.payment.card_token)
     await rate_limit(settings, "order", me.user_id)
@@ -72,6 +68,7 @@ async def create(
             buyer_notes=body.buyer_notes,
             tax_rate=settings.tax_rate,
             max_open_orders=settings.max_open_unpaid_orders,
+            discount_code=body.discount_code,
         ),
         repeatable=keyed.key is not None,
         summary=_summary(settings, listing, body.quantity),

@@ -35,6 +35,15 @@ _REFUSALS = {
 }
 
 
+def discount_invalid(reason: str | None) -> ApiError:
+    return ApiError(
+        422,
+        "discount_invalid",
+        f"The discount code cannot be used: {reason}",
+        {"reason": reason or "not_found"},
+    )
+
+
 async def start_order(
     client: Client,
     settings: Settings,
@@ -69,6 +78,8 @@ async def start_order(
     )
     if admission.reason == "too_many_open_orders":
         raise await too_many_open_orders(settings, new.buyer_id)
+    if admission.reason == "discount_invalid":
+        raise discount_invalid(admission.discount_reason)
     if not admission.accepted:
         status, code, message = _REFUSALS[admission.reason or "listing_unavailable"]
         raise ApiError(status, code, message)

@@ -13,6 +13,7 @@ from domain.contracts import Admission, NewOrder, Transition
 from domain.money import MAX_AMOUNT
 from domain.totals import Totals, order_totals
 from domain.workflow_ids import order_workflow_id
+from services import order_discounts
 from services.counters import yearly_number
 from services.timeline import record
 
@@ -35,7 +36,8 @@ def admit_order(session: Session, new: NewOrder, now: datetime) -> Admission:
         if open_orders(session, new.buyer_id) >= new.max_open_orders:
             return Admission(accepted=False, reason="too_many_open_orders")
     # The listing's price may have changed since the route checked it: the total is checked
-    # on the values the reservation took, and the reservation undone if it does not fit.
+    # on the values the reservation took, and the reservation undone if it does not fit; a
+    # refused discount code undoes it too (and the order's number with it: no gap).
     reservation = session.begin_nested()
     reserved = _reserve_stock(session, new.listing_id, new.quantity)
     if reserved is None:
@@ -46,14 +48,26 @@ def admit_order(session: Session, new: NewOrder, now: datetime) -> Admission:
     if totals.total_amount > MAX_AMOUNT:
         reservation.rollback()
         return Admission(accepted=False, reason="order_total_too_large")
-    reservation.commit()
     order = _insert_order(session, new, listing, totals, unit_price, now)
+    if new.discount_code is not None:
+        refused = order_discounts.reserve_for(session, order, new.discount_code, new.tax_rate, now)
+        if refused is not None:
+            reservation.rollback()
+            return Admission(accepted=False, reason="discount_invalid", discount_reason=refused)
+    reservation.commit()
     order.invoice_id = _insert_invoice(session, order, now).id
     record(
         session,
         order,
         Transition(
-            order_id=order.id, status="pending", event="created", actor=new.buyer_id, at=now
+            order_id=order.id,
+            status="pending",
+            event="created",
+            actor=new.buyer_id,
+            at=now,
+            note=f"discount {order.discount_code}: -{order.discount:.2f}"
+            if order.discount_code
+            else None,
         ),
     )
     return admission_of(order)
@@ -156,14 +170,7 @@ def _insert_invoice(session: Session, order: Order, now: datetime) -> Invoice:
         invoice_date=now.date(),
         due_date=now.date(),
         status="draft",
-        line_items=[
-            {
-                "description": order.item_name,
-                "quantity": order.quantity,
-                "unit_price": str(order.unit_price),
-                "amount": str(order.subtotal),
-            }
-        ],
+        line_items=order_discounts.invoice_lines(order),
         terms="Due on receipt",
         subtotal=order.subtotal,
         discount=order.discount,

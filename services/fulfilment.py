@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from db.tables import Invoice, Listing, Order, Payment, Refund
 from domain.contracts import Cancellation, CancelRequested, Transition
-from services import escrow
+from services import discounts, escrow
 from services.timeline import lock_order, note, record, set_deadline
 
 # A refund not yet completed or rejected.
@@ -41,6 +41,8 @@ def cancel(session: Session, cancellation: Cancellation) -> None:
         return
     if order.status != "shipped":  # a shipped car has left; it comes back only if returned
         _release_stock(session, order)
+    # An unpaid order's discount use goes back to the code (a paid one's was counted: kept).
+    discounts.release(session, order.id)
     payment = session.get(Payment, order.payment_id) if order.payment_id else None
     refunded = cancellation.refund is not None or cancellation.refund_to_wallet
     if refunded and payment is not None:

@@ -15,7 +15,7 @@ from domain.contracts import (
     RefundSettled,
     Transition,
 )
-from services import escrow
+from services import discounts, escrow
 from services.timeline import lock_order, note, record, set_deadline
 
 
@@ -39,6 +39,7 @@ def begin_attempt(session: Session, attempt: PaymentAttempt) -> None:
     if payment.attempts < attempt.attempt:
         payment.attempts = attempt.attempt
         payment.payment_method = attempt.payment_method
+        payment.amount = attempt.amount  # a discount applied since the last attempt lowers it
         payment.status = "processing"
         payment.error_code = payment.error_message = None
         payment.processed_at = None  # a new attempt: the failed one's time no longer applies
@@ -59,6 +60,7 @@ def complete(session: Session, done: PaymentCompleted) -> None:
     order.payment_id = payment.id
     if done.payment_method != "wallet":  # a wallet payment moved its money as it was taken
         escrow.fund_from_clearing(session, order, payment.id, payment.payment_method)
+    discounts.mark_used(session, order.id)
     invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
     if invoice is not None and invoice.status != "paid":
         invoice.status = "paid"

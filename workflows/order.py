@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 # Passed through like the rest: modules without state, loaded once instead of for every run.
 with workflow.unsafe.imports_passed_through():
@@ -18,12 +19,15 @@ with workflow.unsafe.imports_passed_through():
     from activities.refunds import RefundActivities
     from domain.contracts import (
         CANCEL_REQUESTED,
+        DISCOUNT_INVALID,
         Admission,
         BankTransferCommand,
         CancelCommand,
         Cancellation,
         CancelRequested,
         DeliverCommand,
+        DiscountApplied,
+        DiscountCommand,
         GatewayEvent,
         GatewayEventSeen,
         OfflinePaymentCommand,
@@ -45,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.cancel_refund import pending_refund_settled, refund_on_cancel
     from workflows.gateway_conversation import GatewayConversation, publish_payment
-    from workflows.order_checks import check, check_cancel, invalid_transition
+    from workflows.order_checks import check, check_cancel, check_discount, invalid_transition
     from workflows.order_payments import WALLET, OrderPayments
     from workflows.order_refunds import OrderRefunds
     from workflows.order_state import OrderState, due_in
@@ -192,6 +196,37 @@ class OrderWorkflow:
     @confirm_offline_payment.validator
     def _validate_confirm(self, command: OfflinePaymentCommand) -> None:
         check(self._order, OrderAction.CONFIRM)
+
+    # Discounts
+
+    @workflow.update
+    async def apply_discount(self, command: DiscountCommand) -> str:
+        """The buyer applies a code: its use is reserved and the order re-totalled; the next
+        charge takes the new total."""
+        async with self._lock:
+            check_discount(self._order)
+            applied = DiscountApplied(
+                order_id=self._order_id,
+                code=command.code,
+                tax_rate=self._params.order.tax_rate,
+                actor=command.actor,
+                at=workflow.now(),
+            )
+            admission = await db_step(OrderActivities.apply_discount, applied)
+            if not admission.accepted:
+                raise ApplicationError(
+                    f"the discount code cannot be used: {admission.discount_reason}",
+                    {"reason": admission.discount_reason},
+                    type=DISCOUNT_INVALID,
+                    non_retryable=True,
+                )
+            self._order.admission = admission
+            self._order.publish()
+            return self._order.current.value
+
+    @apply_discount.validator
+    def _validate_discount(self, command: DiscountCommand) -> None:
+        check_discount(self._order)
 
     # Refunds
 

@@ -8,7 +8,7 @@ from workflows.order_state import OrderState
 
 with workflow.unsafe.imports_passed_through():
     from domain.contracts import INVALID_TRANSITION, PAYMENT_IN_PROGRESS, CancelCommand
-    from domain.order_states import InvalidTransition, OrderAction, Role, next_status
+    from domain.order_states import InvalidTransition, OrderAction, OrderStatus, Role, next_status
 
 
 def invalid_transition(message: str) -> ApplicationError:
@@ -29,6 +29,13 @@ def check(order: OrderState, action: OrderAction, role: Role = Role.SYSTEM) -> N
         next_status(order.status, action, role)
     except InvalidTransition as error:
         raise invalid_transition(str(error)) from None
+
+
+def check_discount(order: OrderState) -> None:
+    """A code applies to a pending order before any payment starts: never to an amount a
+    charge in flight or a transfer the buyer was told about already carries."""
+    if order.status is not OrderStatus.PENDING or order.charging or order.bank_transfer:
+        raise invalid_transition("a discount applies to a pending order before its payment")
 
 
 def check_cancel(order: OrderState, command: CancelCommand) -> None:

@@ -90,8 +90,13 @@ class Shop:
     def url(self) -> str:
         return self.settings.database_url
 
-    async def start(self, listing_id: str, buyer_id: str = BUYER) -> Purchase:
+    async def start(
+        self, listing_id: str, buyer_id: str = BUYER, discount_code: str | None = None
+    ) -> Purchase:
         params = order_input(listing_id, buyer_id=buyer_id, settings=self.settings)
+        if discount_code is not None:
+            order = params.order.model_copy(update={"discount_code": discount_code})
+            params = params.model_copy(update={"order": order})
         order_id = params.order.order_id
         handle = await self.env.client.start_workflow(
             OrderWorkflow.run,
