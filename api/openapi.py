@@ -106,7 +106,8 @@ def _dependants(root: Dependant) -> Iterator[Dependant]:
 
 def statuses(route: APIRoute, method: str) -> set[int]:
     """Every error status the operation can answer."""
-    found = set(REFUSALS.get((method, route.path), set()))
+    # path_format: the path as documented, without converters ({discount_id:discount_id})
+    found = set(REFUSALS.get((method, route.path_format), set()))
     calls: set[Callable[..., Any]] = set()
     has_params = route.body_field is not None
     for dependant in _dependants(route.dependant):
@@ -125,9 +126,9 @@ def statuses(route: APIRoute, method: str) -> set[int]:
         found |= {400, 413}
     if has_params:
         found.add(422)
-    if "{" in route.path:
+    if "{" in route.path_format:
         found.add(404)
-    if is_idempotent(method, route.path):
+    if is_idempotent(method, route.path_format):
         found |= {409, 422}  # the key reused or still running; a key of the wrong length
     return found
 
@@ -146,7 +147,7 @@ def _document(operation: dict[str, Any], route: APIRoute, method: str) -> None:
                 response["headers"] = WWW_AUTHENTICATE
             if response.get("description") == "Validation Error":
                 response["description"] = DESCRIPTIONS[422]
-    if is_idempotent(method, route.path):
+    if is_idempotent(method, route.path_format):
         parameters = operation.setdefault("parameters", [])
         if not any(p.get("name", "").lower() == "idempotency-key" for p in parameters):
             parameters.append(IDEMPOTENCY_KEY)

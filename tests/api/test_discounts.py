@@ -288,3 +288,12 @@ async def test_the_workflows_refusals(
     assert answer.status_code == status, answer.text
     assert answer.json()["error"]["code"] == code
     assert answer.json()["error"]["details"] == details
+
+
+async def test_validate_and_apply_are_not_discount_ids(api: Api) -> None:
+    async with api.client(ADMIN, "admin") as http:
+        for path in ("/api/discounts/validate/", "/api/discounts/apply", "/api/discounts/apply/"):
+            for method in ("GET", "PATCH"):
+                answer = await http.request(method, path, json={})
+                assert answer.status_code == 405, (method, path, answer.text)
+                assert answer.headers["allow"] == "POST"

@@ -250,8 +250,10 @@ def app_routes() -> list[tuple[str, str]]:
     found = set()
     for context in iter_route_contexts(create_app(Settings()).routes):
         for method in context.methods or ():
-            if method != "HEAD" and context.path:
-                found.add((method, context.path))
+            # The path as documented: without converters ({discount_id:discount_id}).
+            path = context.path_format or context.path
+            if method != "HEAD" and path:
+                found.add((method, path))
     return sorted(found)
 
 
