@@ -32,6 +32,7 @@ from domain.contracts import DiscountCommand
 from domain.discounts import DiscountStatus, terms_problem
 from domain.permissions import Act
 from services import discount_admin, discounts
+from workflows.order import OrderWorkflow
 
 CODE_TAKEN = "discount_code_taken"
 
@@ -128,10 +129,7 @@ async def apply(
     handle = client.get_workflow_handle(order.workflow_id)
     command = DiscountCommand(code=body.code, actor=me.user_id)
     update_id = keyed.update_id(f"discount:{order.id}")
-    # By name until OrderWorkflow.apply_discount is committed; it answers the order's status.
-    await call_workflow(
-        handle.execute_update("apply_discount", command, id=update_id, result_type=str)
-    )
+    await call_workflow(handle.execute_update(OrderWorkflow.apply_discount, command, id=update_id))
     return await load_detail(settings, viewer, order.id)
 
 

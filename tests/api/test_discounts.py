@@ -246,11 +246,20 @@ async def test_only_the_buyer_applies(api: Api) -> None:
     [
         (
             WorkflowUpdateFailedError(
-                ApplicationError("refused", "max_uses_reached", type="discount_invalid")
+                ApplicationError("refused", {"reason": "max_uses_reached"}, type="discount_invalid")
             ),
             422,
             "discount_invalid",
             {"reason": "max_uses_reached"},
+        ),
+        (
+            # The reason alone as the details is read the same way.
+            WorkflowUpdateFailedError(
+                ApplicationError("refused", "inactive", type="discount_invalid")
+            ),
+            422,
+            "discount_invalid",
+            {"reason": "inactive"},
         ),
         (
             WorkflowUpdateFailedError(ApplicationError("paid", type="invalid_transition")),
