@@ -428,6 +428,7 @@ class CarriedState(Contract):
     payout: PayoutPlan | None = None
     refunded: Decimal = Decimal("0.00")
     open_refund: str | None = None
+    refunds_asked: list[str] = []
 
 
 OrderInput.model_rebuild()

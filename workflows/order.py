@@ -333,8 +333,14 @@ class OrderWorkflow:
             lambda: order.open_refund is None or order.status != waited_in
         )
         async with self._lock:
-            if order.status != waited_in or workflow.now() < order.deadline:
-                return  # a handler moved the order or its deadline while the timer fired
+            if (
+                order.status != waited_in
+                or workflow.now() < order.deadline
+                or order.open_refund is not None
+            ):
+                # A handler moved the order or its deadline while the timer fired, or opened a
+                # refund, which is decided first.
+                return
             await on_timeout()
         if order.cancel_request is not None and order.status == waited_in:
             # A charge is in flight: its handler carries the cancel out once it ends.
@@ -372,12 +378,16 @@ class OrderWorkflow:
                 )
             elif waited == "timeout":
                 async with self._lock:
+                    # A refund opened while this waited for the lock holds the payout too.
+                    if order.open_refund is not None:
+                        continue
                     await self._pay_seller()
                 return
 
     async def _pay_seller(self) -> None:
-        plan = self._order.payout
-        assert plan is not None
+        assert self._order.payout is not None
+        # Planned now, on what refunds left: one may have ended since the delivery's plan.
+        plan = self._payout_plan(self._order.payout.at)
         due = PayoutDue(
             order_id=self._order_id,
             seller_id=self._order.admitted.seller_id,

@@ -57,6 +57,9 @@ class OrderRefunds:
             )
         if order.open_refund is not None:
             raise _refusal("this order already has an open refund", REFUND_ALREADY_OPEN)
+        if ask.refund_id in order.refunds_asked:
+            # The same request again (its first answer lost), after the refund it made ended.
+            raise invalid_transition("this refund was asked before and has ended")
         total = order.admitted.total_amount
         try:
             return refund_amount(
@@ -87,8 +90,11 @@ class OrderRefunds:
             at=workflow.now(),
             workflow_id=f"refund-{ask.refund_id}",
         )
-        await db_step(RefundActivities.open_refund, opened)
+        # Open from now on, before the step that writes it: a timer that fires meanwhile must
+        # neither pay the seller nor cancel and refund the whole order.
         order.open_refund = ask.refund_id
+        order.refunds_asked.append(ask.refund_id)
+        await db_step(RefundActivities.open_refund, opened)
         timeouts = self._params.timeouts
         await workflow.start_child_workflow(
             RefundWorkflow.run,

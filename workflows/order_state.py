@@ -46,6 +46,8 @@ class OrderState:
     # What refunds gave back so far, and the refund that is open (one at a time).
     refunded: Decimal = Decimal("0.00")
     open_refund: str | None = None
+    # Every refund this order started, so that a repeated request never starts one twice.
+    refunds_asked: list[str] = field(default_factory=list)
     # The seller was paid: the refund window is closed.
     paid_out: bool = False
     # Only while a charge runs: neither is ever carried into a continued run.
@@ -95,6 +97,7 @@ class OrderState:
             payout=self.payout,
             refunded=self.refunded,
             open_refund=self.open_refund,
+            refunds_asked=self.refunds_asked,
         )
 
     @classmethod
@@ -111,6 +114,7 @@ class OrderState:
             payout=carried.payout,
             refunded=carried.refunded,
             open_refund=carried.open_refund,
+            refunds_asked=list(carried.refunds_asked),
         )
 
     def publish(self) -> None:

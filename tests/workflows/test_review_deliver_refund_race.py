@@ -72,12 +72,6 @@ async def slow_delivery(time_env: WorkflowEnvironment) -> AsyncIterator[Any]:
         yield time_env, queue, calls, release, delivering
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a refund that ends while the delivery is recorded leaves the payout planned on "
-    "the whole order (_deliver's plan is computed before its step; refund_ended replans nothing "
-    "while the order is still shipped): the seller is paid for refunded money",
-)
 async def test_a_refund_ending_during_the_delivery_lowers_the_payout(
     slow_delivery: Any,
 ) -> None:
