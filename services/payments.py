@@ -15,7 +15,7 @@ from domain.contracts import (
     RefundSettled,
     Transition,
 )
-from services import discounts, escrow
+from services import discounts, escrow, invoice_numbers
 from services.timeline import lock_order, note, record, set_deadline
 
 
@@ -64,6 +64,7 @@ def complete(session: Session, done: PaymentCompleted) -> None:
     invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
     if invoice is not None and invoice.status != "paid":
         invoice.status = "paid"
+        invoice_numbers.issue(session, invoice, done.at)
         invoice.amount_paid = invoice.total
         invoice.amount_due = Decimal("0")
         invoice.paid_at = done.at
@@ -122,6 +123,7 @@ def request_bank_transfer(session: Session, request: BankTransferRequested) -> N
     invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
     if invoice is not None and invoice.status == "draft":
         invoice.status = "sent"
+        invoice_numbers.issue(session, invoice, request.at)
         invoice.sent_at = request.at
         invoice.due_date = due_date
         invoice.terms = f"Bank transfer, reference {order.order_number}, due {due_date}"
@@ -169,8 +171,8 @@ def settle_refund(session: Session, settled: RefundSettled) -> None:
     order = lock_order(session, settled.order_id)
     payment = existing_payment(session, settled.payment_id)
     payment.status = "refunded"
-    payment.refunded_amount = settled.amount
-    order.refunded_amount = settled.amount
+    # The cancel's refund gave back all that earlier refunds left: now all of it is back.
+    payment.refunded_amount = order.refunded_amount = order.total_amount
     escrow.give_back(session, order, to_wallet=False)
     note(
         session,
