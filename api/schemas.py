@@ -304,7 +304,7 @@ class CreditNoteOut(BaseModel):
 class InvoiceOut(BaseModel):
     id: str
     order_id: str
-    invoice_number: str
+    invoice_number: str | None
     invoice_date: date
     due_date: date
     status: str

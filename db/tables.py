@@ -149,7 +149,8 @@ class Invoice(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     order_id: Mapped[str] = mapped_column(ID, ForeignKey("orders.id"), unique=True)
-    invoice_number: Mapped[str] = mapped_column(String(20), unique=True)
+    # None while a draft: numbered when issued (sent or paid), so drafts leave no gaps.
+    invoice_number: Mapped[str | None] = mapped_column(String(20), unique=True, nullable=True)
     invoice_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))

@@ -166,7 +166,7 @@ def _insert_invoice(session: Session, order: Order, now: datetime) -> Invoice:
     invoice = Invoice(
         id=str(uuid.uuid4()),
         order_id=order.id,
-        invoice_number=yearly_number(session, "INV", now.year),
+        invoice_number=None,  # a draft: numbered when issued
         invoice_date=now.date(),
         due_date=now.date(),
         status="draft",

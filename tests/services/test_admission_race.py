@@ -41,4 +41,4 @@ def test_buyers_racing_for_the_stock(database_url: str, stock: int) -> None:
         invoices = session.scalars(
             select(Invoice.invoice_number).where(Invoice.order_id.in_([r.id for r in rows]))
         ).all()
-        assert len(set(invoices)) == stock
+        assert invoices == [None] * stock  # drafts: numbered only when issued
