@@ -240,6 +240,30 @@ class Notification(Base):
     order_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When its email went out (None: in-app only, or not yet).
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class UserEmail(Base):
+    """The `email` claim last seen in a user's token: where their mail goes."""
+
+    __tablename__ = "user_emails"
+
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxItem(Base):
+    """A workflow to start once the transaction that asked for it has committed (an email, a
+    webhook delivery); its id is the workflow's id, so asking twice starts it once."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    ref: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Counter(Base):
