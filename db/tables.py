@@ -528,3 +528,60 @@ class DiscountUserCount(Base):
     discount_id: Mapped[str] = mapped_column(ID, ForeignKey("discounts.id"), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     uses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebhookEndpoint(Base):
+    """Where a seller's (or the admins') systems hear of orders. `secret` is sealed with a key
+    derived from the JWT secret (services/webhook_secrets.py): usable to sign, never shown."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (
+        Index("ix_webhook_endpoints_owner", "owner_id", "created_at"),
+        Index("ix_webhook_endpoints_role", "owner_role"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(255))
+    # seller (their own orders' events) | admin (every order's)
+    owner_role: Mapped[str] = mapped_column(String(8))
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WebhookEvent(Base):
+    """One occurrence of an event type, its id derived from the business object and the
+    transition (`order.shipped:<order_id>`), so that a retried step emits it once."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    seller_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The event's `data`; the body sent is rebuilt from it byte for byte (sorted keys).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """One event to one endpoint, carried by the workflow `webhook-{id}`."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_event"),
+        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(ID, ForeignKey("webhook_endpoints.id"))
+    event_id: Mapped[str] = mapped_column(String(200), ForeignKey("webhook_events.id"))
+    # pending | succeeded | failed
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
