@@ -24,6 +24,7 @@ from api.routes import (
     payouts,
     refunds,
     wallets,
+    webhook_endpoints,
     webhooks,
 )
 from config import Settings, get_settings
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wallets,
         payouts,
         webhooks,
+        webhook_endpoints,
     ):
         app.include_router(module.router)
     install_openapi(app)

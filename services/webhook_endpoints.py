@@ -1,0 +1,85 @@
+"""Webhook endpoints of sellers and admins: made with a secret shown once, listed, deleted
+(kept as deleted: their deliveries' log stays readable, and pending ones give up)."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from db.tables import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from domain.webhooks import normalized_events
+from services.pagination import page
+from services.webhook_secrets import new_secret, seal
+
+
+def create(
+    session: Session,
+    owner_id: str,
+    owner_role: str,
+    url: str,
+    events: Sequence[str],
+    master_key: str,
+    at: datetime,
+) -> tuple[WebhookEndpoint, str]:
+    """The endpoint and its secret in clear (returned once: only its sealed form is stored)."""
+    secret = new_secret()
+    endpoint = WebhookEndpoint(
+        id=str(uuid.uuid4()),
+        owner_id=owner_id,
+        owner_role=owner_role,
+        url=url,
+        events=normalized_events(events),
+        secret=seal(secret, master_key),
+        created_at=at,
+    )
+    session.add(endpoint)
+    return endpoint, secret
+
+
+def owned(owner_id: str) -> Select[Any]:
+    return select(WebhookEndpoint).where(
+        WebhookEndpoint.owner_id == owner_id, WebhookEndpoint.deleted_at.is_(None)
+    )
+
+
+def find_owned(session: Session, owner_id: str, endpoint_id: str) -> WebhookEndpoint | None:
+    return session.scalar(owned(owner_id).where(WebhookEndpoint.id == endpoint_id))
+
+
+def list_owned(
+    session: Session, owner_id: str, limit: int, cursor: str | None
+) -> tuple[list[WebhookEndpoint], str | None]:
+    return page(
+        session, owned(owner_id), WebhookEndpoint.created_at, WebhookEndpoint.id, limit, cursor
+    )
+
+
+def delete(session: Session, owner_id: str, endpoint_id: str, at: datetime) -> bool:
+    endpoint = find_owned(session, owner_id, endpoint_id)
+    if endpoint is None:
+        return False
+    endpoint.deleted_at = at
+    return True
+
+
+def deliveries(
+    session: Session, endpoint_id: str, limit: int, cursor: str | None
+) -> tuple[list[tuple[WebhookDelivery, str]], str | None]:
+    """The endpoint's deliveries, newest first, each with its event's type."""
+    rows, next_cursor = page(
+        session,
+        select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id),
+        WebhookDelivery.created_at,
+        WebhookDelivery.id,
+        limit,
+        cursor,
+    )
+    ids = {row.event_id for row in rows}
+    found = session.execute(
+        select(WebhookEvent.id, WebhookEvent.type).where(WebhookEvent.id.in_(ids))
+    )
+    types: dict[str, str] = {event_id: event_type for event_id, event_type in found}
+    return [(row, types.get(row.event_id, "")) for row in rows], next_cursor
