@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     refund_review_reminder: Duration = timedelta(days=2)
     # Where buyers wire bank transfers; printed in the payment's instructions and the invoice.
     bank_account: str = "order-engine escrow, IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX"
+    # Printed on every invoice, taken by the draft when the order is created.
+    invoice_terms: str = "Payment due on receipt; bank transfers by the due date shown."
+    invoice_notes: str = ""
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     webhook_allow_loopback: bool = False

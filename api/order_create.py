@@ -69,6 +69,8 @@ async def create(
             tax_rate=settings.tax_rate,
             max_open_orders=settings.max_open_unpaid_orders,
             discount_code=body.discount_code,
+            invoice_terms=settings.invoice_terms,
+            invoice_notes=settings.invoice_notes or None,
         ),
         repeatable=keyed.key is not None,
         summary=_summary(settings, listing, body.quantity),

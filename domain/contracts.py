@@ -84,6 +84,9 @@ class NewOrder(Contract):
     # The payment deadline: set by the workflow as it admits the order.
     deadline: Deadline | None = None
     discount_code: str | None = None
+    # INVOICE_TERMS / INVOICE_NOTES of the API that took the order; None (older runs): defaults.
+    invoice_terms: str | None = None
+    invoice_notes: str | None = None
 
 
 class OrderInput(Contract):

@@ -17,6 +17,8 @@ from services import order_discounts
 from services.counters import yearly_number
 from services.timeline import record
 
+# The terms of orders taken before INVOICE_TERMS existed (their input does not carry any).
+DEFAULT_TERMS = "Due on receipt"
 # The first key of the advisory lock that serializes one buyer's admissions.
 _OPEN_ORDERS_LOCK = 4_201
 
@@ -55,7 +57,7 @@ def admit_order(session: Session, new: NewOrder, now: datetime) -> Admission:
             reservation.rollback()
             return Admission(accepted=False, reason="discount_invalid", discount_reason=refused)
     reservation.commit()
-    order.invoice_id = _insert_invoice(session, order, now).id
+    order.invoice_id = _insert_invoice(session, order, new, now).id
     record(
         session,
         order,
@@ -162,7 +164,7 @@ def _insert_order(
     return order
 
 
-def _insert_invoice(session: Session, order: Order, now: datetime) -> Invoice:
+def _insert_invoice(session: Session, order: Order, new: NewOrder, now: datetime) -> Invoice:
     invoice = Invoice(
         id=str(uuid.uuid4()),
         order_id=order.id,
@@ -171,7 +173,8 @@ def _insert_invoice(session: Session, order: Order, now: datetime) -> Invoice:
         due_date=now.date(),
         status="draft",
         line_items=order_discounts.invoice_lines(order),
-        terms="Due on receipt",
+        terms=DEFAULT_TERMS if new.invoice_terms is None else new.invoice_terms,
+        notes=new.invoice_notes,
         subtotal=order.subtotal,
         discount=order.discount,
         tax=order.tax,

@@ -126,7 +126,9 @@ def request_bank_transfer(session: Session, request: BankTransferRequested) -> N
         invoice_numbers.issue(session, invoice, request.at)
         invoice.sent_at = request.at
         invoice.due_date = due_date
-        invoice.terms = f"Bank transfer, reference {order.order_number}, due {due_date}"
+        # The transfer's reference first, then the terms the invoice was created with.
+        reference = f"Bank transfer, reference {order.order_number}, due {due_date}"
+        invoice.terms = f"{reference}. {invoice.terms}" if invoice.terms else reference
     note(
         session,
         order,
