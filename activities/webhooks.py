@@ -1,0 +1,157 @@
+"""Delivering one outbound webhook: count the attempt, check where it goes (SSRF), POST the
+signed body to the checked address, record the outcome. A non-2xx, a timeout or a refused
+connection raises a retryable error (the engine's RetryPolicy is the backoff); a refused
+address or a deleted endpoint is final."""
+
+import asyncio
+import socket
+import time
+from dataclasses import dataclass
+
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+
+from db.engine import session_scope
+from db.types import utcnow
+from services import webhook_delivery
+from services.webhook_addresses import AddressRefused, Resolver, Target, check_url
+from services.webhook_delivery import Attempt, Over
+from services.webhook_signatures import HEADER, sign
+
+TIMEOUT_SECONDS = 10.0
+# The receiver's answer is not ours to store: at most this much of it is read.
+MAX_RESPONSE_BYTES = 4096
+USER_AGENT = "order-engine-webhooks/1"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    error: str | None
+
+
+class WebhookActivities:
+    def __init__(
+        self,
+        database_url: str,
+        master_key: str,
+        allow_loopback: bool,
+        resolve: Resolver = socket.getaddrinfo,
+    ) -> None:
+        self._url = database_url
+        self._master_key = master_key
+        self._allow_loopback = allow_loopback
+        self._resolve = resolve
+
+    @activity.defn
+    async def deliver_webhook(self, delivery_id: str) -> str:
+        """`succeeded` (or the status of a delivery that already ended); raises otherwise."""
+        attempt = await asyncio.to_thread(self._begin, delivery_id)
+        if isinstance(attempt, Over):
+            if attempt.reason is not None:
+                raise _final(attempt.reason, "webhook_endpoint_gone")
+            return attempt.status
+        try:
+            target = await asyncio.to_thread(
+                check_url, attempt.url, self._allow_loopback, self._resolve
+            )
+        except AddressRefused as refused:
+            await asyncio.to_thread(self._record, delivery_id, Outcome(None, refused.reason))
+            raise _final(f"address refused: {refused.reason}", "webhook_address_refused") from None
+        outcome = await post(target, attempt)
+        status = await asyncio.to_thread(self._record, delivery_id, outcome)
+        if status != "pending":
+            return status
+        raise ApplicationError(
+            f"delivery attempt {attempt.number} failed: {outcome.error}",
+            type="webhook_not_accepted",
+            category=ApplicationErrorCategory.BENIGN,
+        )
+
+    @activity.defn
+    async def give_up_webhook(self, delivery_id: str) -> str:
+        """The retries are over: the delivery is `failed` (its last outcome stays in the log)."""
+        return await asyncio.to_thread(self._give_up, delivery_id)
+
+    def _begin(self, delivery_id: str) -> Attempt | Over:
+        with session_scope(self._url) as session:
+            return webhook_delivery.begin_attempt(session, delivery_id, self._master_key)
+
+    def _record(self, delivery_id: str, outcome: Outcome) -> str:
+        with session_scope(self._url) as session:
+            return webhook_delivery.record_outcome(
+                session, delivery_id, outcome.status_code, outcome.error, utcnow()
+            )
+
+    def _give_up(self, delivery_id: str) -> str:
+        with session_scope(self._url) as session:
+            return webhook_delivery.give_up(session, delivery_id, None)
+
+
+def _final(reason: str, kind: str) -> ApplicationError:
+    return ApplicationError(
+        reason, type=kind, non_retryable=True, category=ApplicationErrorCategory.BENIGN
+    )
+
+
+async def post(target: Target, attempt: Attempt) -> Outcome:
+    """POST to the first checked address that takes the connection, never resolving the name
+    again (DNS rebinding); TLS is still verified against the host name (SNI + certificate)."""
+    timestamp = int(time.time())
+    headers = {
+        "Host": _host_header(target),
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        HEADER: sign(attempt.secret, attempt.body, timestamp),
+    }
+    error = "no address to connect to"
+    try:
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            # trust_env=False: no proxy from the environment, which would resolve the name itself.
+            async with httpx.AsyncClient(
+                timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
+            ) as client:
+                for address in target.addresses:
+                    try:
+                        return await _post_to(client, target, address, attempt.body, headers)
+                    except httpx.ConnectError as refused:
+                        error = f"connection to {address} failed: {refused}"
+    except (TimeoutError, httpx.TimeoutException):
+        return Outcome(None, f"no answer within {TIMEOUT_SECONDS:.0f} s")
+    except httpx.HTTPError as failed:
+        return Outcome(None, f"{type(failed).__name__}: {failed}")
+    return Outcome(None, error)
+
+
+async def _post_to(
+    client: httpx.AsyncClient,
+    target: Target,
+    address: str,
+    body: bytes,
+    headers: dict[str, str],
+) -> Outcome:
+    literal = f"[{address}]" if ":" in address else address
+    url = f"{target.scheme}://{literal}:{target.port}{target.path}"
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    request = client.build_request("POST", url, content=body, headers=headers)
+    request.extensions.update(extensions)
+    response = await client.send(request, stream=True)
+    try:
+        seen = b""
+        async for chunk in response.aiter_raw():
+            seen += chunk
+            if len(seen) >= MAX_RESPONSE_BYTES:
+                break
+    finally:
+        await response.aclose()
+    if 200 <= response.status_code < 300:
+        return Outcome(response.status_code, None)
+    snippet = seen[:200].decode("utf-8", "replace")
+    return Outcome(response.status_code, f"HTTP {response.status_code}: {snippet}".strip())
+
+
+def _host_header(target: Target) -> str:
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    default = 443 if target.scheme == "https" else 80
+    return host if target.port == default else f"{host}:{target.port}"
