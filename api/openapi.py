@@ -88,6 +88,7 @@ REFUSALS: dict[tuple[str, str], set[int]] = {
     ("PATCH", "/api/discounts/{discount_id}/"): {403},
     # 404 order; 409 invalid_transition, payment_in_progress; 422 discount_invalid.
     ("POST", "/api/discounts/apply/"): {403, 404},
+    ("POST", "/api/webhook-endpoints/"): {403},  # a pure buyer
 }
 
 
