@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     bank_account: str = "order-engine escrow, IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX"
     # Printed on every invoice, taken by the draft when the order is created.
     invoice_terms: str = "Payment due on receipt; bank transfers by the due date shown."
+    # Printed under the terms of every invoice, taken like them; empty: none.
     invoice_notes: str = ""
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -14,6 +14,7 @@ from api.openapi import install_openapi
 from api.routes import (
     discounts,
     health,
+    invoice_documents,
     invoices,
     listings,
     notifications,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payments,
         payment_resolution,
         invoices,
+        invoice_documents,
         refunds,
         discounts,
         notifications,

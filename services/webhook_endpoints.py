@@ -39,14 +39,17 @@ def create(
     return endpoint, secret
 
 
-def owned(owner_id: str) -> Select[Any]:
-    return select(WebhookEndpoint).where(
-        WebhookEndpoint.owner_id == owner_id, WebhookEndpoint.deleted_at.is_(None)
-    )
+def owned(owner_id: str, with_deleted: bool = False) -> Select[Any]:
+    query = select(WebhookEndpoint).where(WebhookEndpoint.owner_id == owner_id)
+    return query if with_deleted else query.where(WebhookEndpoint.deleted_at.is_(None))
 
 
-def find_owned(session: Session, owner_id: str, endpoint_id: str) -> WebhookEndpoint | None:
-    return session.scalar(owned(owner_id).where(WebhookEndpoint.id == endpoint_id))
+def find_owned(
+    session: Session, owner_id: str, endpoint_id: str, with_deleted: bool = False
+) -> WebhookEndpoint | None:
+    """The caller's endpoint; a deleted one only when asked (its delivery log stays readable)."""
+    query = owned(owner_id, with_deleted).where(WebhookEndpoint.id == endpoint_id)
+    return session.scalar(query)
 
 
 def list_owned(
@@ -58,10 +61,11 @@ def list_owned(
 
 
 def delete(session: Session, owner_id: str, endpoint_id: str, at: datetime) -> bool:
-    endpoint = find_owned(session, owner_id, endpoint_id)
+    """False when the caller has no such endpoint; deleting one twice is deleting it once."""
+    endpoint = find_owned(session, owner_id, endpoint_id, with_deleted=True)
     if endpoint is None:
         return False
-    endpoint.deleted_at = at
+    endpoint.deleted_at = endpoint.deleted_at or at
     return True
 
 

@@ -23,6 +23,16 @@ from services import webhook_endpoints
 from services.webhook_addresses import AddressRefused, check_url
 
 router = SlashRouter(tags=["webhook-endpoints"])
+RESOLVE_WITHIN = 5.0
+
+
+def _url_refused(reason: str) -> ApiError:
+    return ApiError(
+        422,
+        "validation_error",
+        "The request is not valid",
+        [{"loc": ["body", "url"], "msg": reason, "type": "url_refused"}],
+    )
 
 
 def _role_of(me: Principal) -> str:
@@ -39,15 +49,14 @@ async def create_endpoint(
 ) -> WebhookEndpointCreatedOut:
     role = _role_of(me)
     try:
-        # A courtesy now (resolving the name off the event loop); the real check is at delivery.
-        await asyncio.to_thread(check_url, body.url, settings.webhook_allow_loopback)
+        # A courtesy now (resolving the name off the event loop, bounded); the real check is
+        # at every delivery.
+        checking = asyncio.to_thread(check_url, body.url, settings.webhook_allow_loopback)
+        await asyncio.wait_for(checking, RESOLVE_WITHIN)
     except AddressRefused as refused:
-        raise ApiError(
-            422,
-            "validation_error",
-            "The request is not valid",
-            [{"loc": ["body", "url"], "msg": refused.reason, "type": "url_refused"}],
-        ) from None
+        raise _url_refused(refused.reason) from None
+    except TimeoutError:
+        raise _url_refused(f"the host did not resolve within {RESOLVE_WITHIN:.0f} s") from None
 
     def write(session: Session) -> WebhookEndpointCreatedOut:
         endpoint, secret = webhook_endpoints.create(
@@ -93,7 +102,8 @@ async def list_deliveries(
     cursor: Cursor = None,
 ) -> dict[str, object]:
     def read(session: Session) -> dict[str, object] | None:
-        if webhook_endpoints.find_owned(session, me.user_id, endpoint_id) is None:
+        # A deleted endpoint's log stays readable by its owner (why did it stop?).
+        if webhook_endpoints.find_owned(session, me.user_id, endpoint_id, True) is None:
             return None
         rows, next_cursor = webhook_endpoints.deliveries(session, endpoint_id, limit, cursor)
         items = [

@@ -46,7 +46,13 @@ async def test_a_seller_makes_lists_and_deletes_an_endpoint(api: Api) -> None:
         assert (await http.delete(f"/api/webhook-endpoints/{endpoint['id']}")).status_code == 204
         assert (await http.get("/api/webhook-endpoints/")).json()["items"] == []
         again = await http.delete(f"/api/webhook-endpoints/{endpoint['id']}/")
-        assert again.status_code == 404
+        assert again.status_code == 204  # DELETE is idempotent for its owner
+        # Its delivery log stays readable by its owner (and by no one else).
+        log = await http.get(f"/api/webhook-endpoints/{endpoint['id']}/deliveries/")
+        assert log.status_code == 200
+    async with api.client(OTHER, "seller") as other:
+        log = await other.get(f"/api/webhook-endpoints/{endpoint['id']}/deliveries/")
+        assert log.status_code == 404
 
 
 async def test_an_admin_makes_one_a_buyer_may_not(api: Api) -> None:

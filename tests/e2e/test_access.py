@@ -16,6 +16,7 @@ from config import Settings
 from tests.e2e.conftest import SECRET, Party, Stack, party_on
 from tests.e2e.flows import ADDRESS, list_item, pay, place_order
 from tests.e2e.wallet_flows import funded_payout
+from tests.e2e.webhook_flows import silent_endpoint
 
 
 def forged(**overrides: object) -> str:
@@ -233,6 +234,19 @@ RULES: dict[tuple[str, str], Rule] = {
         "stranger",
         body=lambda ids: {"code": ids["discount_code"], "order_id": ids["order_id"]},
     ),
+    # Sellers and admins make their own endpoints; this stack refuses loopback URLs (422).
+    ("POST", "/api/webhook-endpoints/"): Rule(
+        "seller admin stranger",
+        "buyer",
+        body=lambda ids: {"url": "http://127.0.0.1:9/hook", "events": ["*"]},
+    ),
+    ("GET", "/api/webhook-endpoints/"): Rule(EVERYONE),
+    ("DELETE", "/api/webhook-endpoints/{endpoint_id}/"): Rule(
+        "seller", hidden="buyer admin stranger"
+    ),
+    ("GET", "/api/webhook-endpoints/{endpoint_id}/deliveries/"): Rule(
+        "seller", hidden="buyer admin stranger"
+    ),
 }
 # Which object a list route shows, to check that it hides the others' ones.
 LISTED = {
@@ -279,6 +293,7 @@ async def objects(stack: Stack) -> dict[str, str]:
         assert refund.status_code == 201, refund.text
         discount = await party.admin.post("/api/discounts/", json=discount_body({}))
         assert discount.status_code == 201, discount.text
+        endpoint_id = silent_endpoint(stack.settings.database_url, party.seller_id)
     assert notes, "the buyer was notified of something"
     return {
         "buyer": party.buyer_id,
@@ -294,6 +309,7 @@ async def objects(stack: Stack) -> dict[str, str]:
         "refund_id": refund.json()["id"],
         "discount_id": discount.json()["id"],
         "discount_code": discount.json()["code"],
+        "endpoint_id": endpoint_id,
     }
 
 
