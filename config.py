@@ -64,7 +64,11 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str = ""
     # Only for tests against a local server that answers like Stripe; empty means Stripe itself.
     stripe_api_base: str = ""
+    # smtp://user:password@host:port (STARTTLS when offered) or smtps://…; empty: in-app only.
     smtp_url: str = ""
+    smtp_from: str = "order-engine <orders@order-engine.invalid>"
+    # The longest wait between two tries of an email while the mail server is down.
+    mail_retry_max_interval: Duration = timedelta(minutes=10)
     tax_rate: Decimal = Field(default=Decimal("0"), ge=0, lt=1)
     platform_fee_rate: Decimal = Field(default=Decimal("0.05"), ge=0, lt=1)
     currency: Annotated[str, AfterValidator(two_decimal_currency)] = "USD"

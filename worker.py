@@ -13,7 +13,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.gateway import GatewayActivities
+from activities.mail import MailActivities
 from activities.orders import OrderActivities
+from activities.outbox import Dispatcher
 from activities.refunds import RefundActivities
 from activities.wallets import PayoutRailActivities, WalletActivities
 from config import Settings, get_settings
@@ -21,6 +23,7 @@ from db.migrate import upgrade
 from services.gateways import build_gateway
 from services.payout_rails import build_payout_rail
 from workflows.client import connect
+from workflows.mail import MailWorkflow
 from workflows.order import OrderWorkflow
 from workflows.payout import PayoutWorkflow
 from workflows.refund import RefundWorkflow
@@ -43,16 +46,27 @@ def activities_of(*providers: object) -> list[Callable[..., Any]]:
 
 
 def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
-    orders = OrderActivities(settings.database_url)
+    """Built inside the running event loop that will run it (the outbox starts workflows on it)."""
+    url = settings.database_url
+    outbox = Dispatcher(
+        client,
+        asyncio.get_running_loop(),
+        settings.task_queue,
+        url,
+        mail=bool(settings.smtp_url),
+        mail_retry_max_interval=settings.mail_retry_max_interval,
+    )
+    orders = OrderActivities(url, outbox)
     gateway = GatewayActivities(build_gateway(settings))
-    wallets = WalletActivities(settings.database_url)
-    rail = PayoutRailActivities(build_payout_rail(settings.database_url))
-    refunds = RefundActivities(settings.database_url)
+    wallets = WalletActivities(url, outbox)
+    rail = PayoutRailActivities(build_payout_rail(url))
+    refunds = RefundActivities(url, outbox)
+    mailer = MailActivities(url, settings.smtp_url, settings.smtp_from)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OrderWorkflow, RefundWorkflow, TopUpWorkflow, PayoutWorkflow],
-        activities=activities_of(orders, gateway, wallets, rail, refunds),
+        workflows=[OrderWorkflow, RefundWorkflow, TopUpWorkflow, PayoutWorkflow, MailWorkflow],
+        activities=activities_of(orders, gateway, wallets, rail, refunds, mailer),
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=20),

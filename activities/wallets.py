@@ -4,7 +4,7 @@ or payout's id), and the payout rail's call."""
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from db.engine import session_scope
+from activities.outbox import DatabaseActivities
 from domain.wallet_contracts import (
     PayoutDebit,
     PayoutSent,
@@ -21,33 +21,30 @@ from services import notifications, topups, wallet_payouts
 from services.payout_rails import PayoutFailed, PayoutRail
 
 
-class WalletActivities:
-    def __init__(self, database_url: str) -> None:
-        self._url = database_url
-
+class WalletActivities(DatabaseActivities):
     @activity.defn
     def begin_topup(self, begun: TopUpBegun) -> TopUpView:
-        with session_scope(self._url) as session:
+        with self._tx() as session:
             return topups.begin(session, begun)
 
     @activity.defn
     def settle_topup(self, settled: TopUpSettled) -> TopUpView:
-        with session_scope(self._url) as session:
+        with self._tx() as session:
             return topups.settle(session, settled)
 
     @activity.defn
     def debit_payout(self, start: PayoutStart) -> PayoutDebit:
-        with session_scope(self._url) as session:
+        with self._tx() as session:
             return wallet_payouts.debit(session, start)
 
     @activity.defn
     def settle_payout(self, settled: PayoutSettled) -> PayoutView:
-        with session_scope(self._url) as session:
+        with self._tx() as session:
             return wallet_payouts.settle(session, settled)
 
     @activity.defn
     def alert_wallet_admins(self, alert: WalletAlert) -> None:
-        with session_scope(self._url) as session:
+        with self._tx() as session:
             notifications.notify_admins(session, alert.key, alert.title, alert.body, alert.at)
 
 

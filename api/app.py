@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.contacts import EmailBook
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Orders and payments of the car and car-parts marketplace.",
     )
     app.state.settings = settings
+    app.state.email_book = EmailBook()
     install_error_handlers(app)
     install_metrics(app)
     app.add_middleware(IdempotencyMiddleware, settings=settings)

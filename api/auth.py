@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from services.user_emails import usable
+
 AUDIENCE = "order-engine"
 ROLES = frozenset({"buyer", "seller", "admin"})
 
@@ -13,6 +15,8 @@ ROLES = frozenset({"buyer", "seller", "admin"})
 class Principal:
     user_id: str
     roles: frozenset[str]
+    # The optional `email` claim, when it is one mailbox; where the user's mail goes.
+    email: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -66,11 +70,22 @@ def decode_token(token: str, secret: str) -> Principal:
         raise InvalidToken("bad_claims")
     if set(roles) - ROLES:
         raise InvalidToken("bad_claims")
-    return Principal(sub, frozenset(roles))
+    return Principal(sub, frozenset(roles), usable(claims.get("email")))
 
 
 def issue_token(
-    secret: str, sub: str, roles: list[str], ttl: timedelta = timedelta(hours=12)
+    secret: str,
+    sub: str,
+    roles: list[str],
+    ttl: timedelta = timedelta(hours=12),
+    email: str | None = None,
 ) -> str:
-    claims = {"sub": sub, "roles": roles, "aud": AUDIENCE, "exp": datetime.now(UTC) + ttl}
+    claims: dict[str, object] = {
+        "sub": sub,
+        "roles": roles,
+        "aud": AUDIENCE,
+        "exp": datetime.now(UTC) + ttl,
+    }
+    if email:
+        claims["email"] = email
     return jwt.encode(claims, secret, algorithm="HS256")

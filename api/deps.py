@@ -8,6 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from api.auth import InvalidToken, Principal, decode_token
+from api.contacts import EmailBook
 from api.errors import ApiError, forbidden
 from api.idempotency import GENERATION, derived_id
 from api.order_limits import rate_limit
@@ -32,6 +33,7 @@ ClientDep = Annotated[Client, Depends(get_client)]
 
 
 async def get_principal(
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -43,7 +45,7 @@ async def get_principal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     try:
-        return decode_token(credentials.credentials, settings.jwt_secret)
+        me = decode_token(credentials.credentials, settings.jwt_secret)
     except InvalidToken as error:
         raise ApiError(
             401,
@@ -52,6 +54,9 @@ async def get_principal(
             {"reason": error.reason},
             headers={"WWW-Authenticate": "Bearer"},
         ) from None
+    book: EmailBook = request.app.state.email_book
+    await book.note(settings.database_url, me)
+    return me
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

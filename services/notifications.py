@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from db.tables import Notification, Order
 from domain.contracts import AdminAlert
+from services import mail
 
 # The inbox every admin reads (admins are a role of the token, not a list of users).
 ADMINS = "role:admin"
@@ -86,18 +87,19 @@ def _notify(
         select(Notification.id).where(Notification.user_id == user_id, Notification.key == key)
     )
     if exists is None:
-        session.add(
-            Notification(
-                id=str(uuid.uuid4()),
-                user_id=user_id,
-                key=key,
-                kind=kind,
-                title=title,
-                body=body,
-                order_id=order_id,
-                created_at=at,
-            )
+        notification = Notification(
+            id=str(uuid.uuid4()),
+            user_id=user_id,
+            key=key,
+            kind=kind,
+            title=title,
+            body=body,
+            order_id=order_id,
+            created_at=at,
         )
+        session.add(notification)
+        if user_id != ADMINS:  # the admins' inbox is a role's, with no address
+            mail.queue_notification(session, notification)
 
 
 def alert_admins(session: Session, alert: AdminAlert) -> None:

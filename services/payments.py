@@ -15,7 +15,7 @@ from domain.contracts import (
     RefundSettled,
     Transition,
 )
-from services import discounts, escrow, invoice_numbers
+from services import discounts, escrow, invoice_numbers, mail
 from services.timeline import lock_order, note, record, set_deadline
 
 
@@ -69,6 +69,7 @@ def complete(session: Session, done: PaymentCompleted) -> None:
         invoice.amount_due = Decimal("0")
         invoice.paid_at = done.at
         invoice.sent_at = invoice.sent_at or done.at
+        mail.queue_invoice(session, invoice, order.buyer_id, done.at)
     record(
         session,
         order,
@@ -129,6 +130,7 @@ def request_bank_transfer(session: Session, request: BankTransferRequested) -> N
         # The transfer's reference first, then the terms the invoice was created with.
         reference = f"Bank transfer, reference {order.order_number}, due {due_date}"
         invoice.terms = f"{reference}. {invoice.terms}" if invoice.terms else reference
+        mail.queue_invoice(session, invoice, order.buyer_id, request.at)
     note(
         session,
         order,

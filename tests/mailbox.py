@@ -1,0 +1,53 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps what arrives, for the mail tests."""
+
+import asyncio
+import email
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or envelope.content
+        assert isinstance(content, bytes)
+        message = email.message_from_bytes(content, policy=default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    async def wait_for(self, predicate: Any, within: float = 60) -> list[EmailMessage]:
+        """The messages that satisfy `predicate`, once there is at least one."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            found = [m for m in self.messages if predicate(m)]
+            if found:
+                return found
+            assert loop.time() < deadline, [m["Subject"] for m in self.messages]
+            await asyncio.sleep(0.1)
+
+
+def smtp_server(port: int) -> tuple[Controller, Mailbox]:
+    """Started; `controller.stop()` ends it."""
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, box
+
+
+def attachments(message: EmailMessage) -> list[tuple[str, bytes]]:
+    return [
+        (part.get_filename() or "", part.get_content())
+        for part in message.iter_attachments()
+        if isinstance(part, EmailMessage)
+    ]
