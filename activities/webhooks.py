@@ -50,7 +50,7 @@ class WebhookActivities:
         attempt = await asyncio.to_thread(self._begin, delivery_id)
         if isinstance(attempt, Over):
             if attempt.reason is not None:
-                raise _final(attempt.reason, "webhook_endpoint_gone")
+                raise _final(attempt.reason, "webhook_undeliverable")
             return attempt.status
         try:
             target = await asyncio.to_thread(
