@@ -5,6 +5,7 @@ address or a deleted endpoint is final."""
 
 import asyncio
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 
@@ -38,11 +39,14 @@ class WebhookActivities:
         master_key: str,
         allow_loopback: bool,
         resolve: Resolver = socket.getaddrinfo,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self._url = database_url
         self._master_key = master_key
         self._allow_loopback = allow_loopback
         self._resolve = resolve
+        # The system's CAs; tests pass a context that trusts their own CA.
+        self._verify = verify
 
     @activity.defn
     async def deliver_webhook(self, delivery_id: str) -> str:
@@ -59,7 +63,7 @@ class WebhookActivities:
         except AddressRefused as refused:
             await asyncio.to_thread(self._record, delivery_id, Outcome(None, refused.reason))
             raise _final(f"address refused: {refused.reason}", "webhook_address_refused") from None
-        outcome = await post(target, attempt)
+        outcome = await post(target, attempt, self._verify)
         status = await asyncio.to_thread(self._record, delivery_id, outcome)
         if status != "pending":
             return status
@@ -95,7 +99,7 @@ def _final(reason: str, kind: str) -> ApplicationError:
     )
 
 
-async def post(target: Target, attempt: Attempt) -> Outcome:
+async def post(target: Target, attempt: Attempt, verify: ssl.SSLContext | bool = True) -> Outcome:
     """POST to the first checked address that takes the connection, never resolving the name
     again (DNS rebinding); TLS is still verified against the host name (SNI + certificate)."""
     timestamp = int(time.time())
@@ -110,7 +114,7 @@ async def post(target: Target, attempt: Attempt) -> Outcome:
         async with asyncio.timeout(TIMEOUT_SECONDS):
             # trust_env=False: no proxy from the environment, which would resolve the name itself.
             async with httpx.AsyncClient(
-                timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
+                timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False, verify=verify
             ) as client:
                 for address in target.addresses:
                     try:

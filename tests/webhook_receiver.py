@@ -5,6 +5,7 @@ receiver would, when it is given the endpoint's secret."""
 
 import asyncio
 import contextlib
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -83,10 +84,12 @@ class Receiver:
 
 @contextlib.asynccontextmanager
 async def receiving(
-    answer: Callable[[int], int] = lambda _n: 200, secret: str | None = None
+    answer: Callable[[int], int] = lambda _n: 200,
+    secret: str | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[Receiver]:
     receiver = Receiver(answer=answer, secret=secret)
-    server = await asyncio.start_server(receiver._serve, "127.0.0.1", 0)
+    server = await asyncio.start_server(receiver._serve, "127.0.0.1", 0, ssl=tls)
     receiver._server = server
     receiver.port = server.sockets[0].getsockname()[1]
     try:

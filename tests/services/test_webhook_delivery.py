@@ -3,10 +3,14 @@ the signed body, the attempt counted and its outcome kept, a 5xx or a redirect r
 not followed), a deleted endpoint or a refused address final (no connection made), and the
 checked address connected to, not the name resolved again."""
 
+import shutil
 import socket
+import ssl
+import subprocess
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -185,3 +189,61 @@ async def test_a_deleted_endpoint_gives_up(sqlite_url: str) -> None:
     assert receiver.received == []
     row = delivery(sqlite_url, delivery_id)
     assert (row.status, row.attempts, row.last_error) == ("failed", 0, "the endpoint was deleted")
+
+
+def make_tls(tmp: Path, names: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A CA of the test's own and a server certificate for `names` (openssl's command line):
+    the server's context, and a client context that trusts that CA only."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=tmp, check=True, capture_output=True)
+
+    openssl(
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "1", "-subj", "/CN=order-engine test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    )  # fmt: skip
+    openssl(
+        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+        "-subj", "/CN=webhook receiver",
+    )  # fmt: skip
+    (tmp / "san.ext").write_text(f"subjectAltName={names}\n")
+    openssl(
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "san.ext",
+    )  # fmt: skip
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(tmp / "server.pem", tmp / "server.key")
+    client = ssl.create_default_context(cafile=str(tmp / "ca.pem"))
+    return server, client
+
+
+def to_loopback(host: str, port: int, *_: Any) -> Sequence[tuple[Any, ...]]:
+    return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+
+async def test_tls_is_verified_against_the_host_name_while_calling_the_address(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The POST goes to the checked IP, yet TLS is the host's: SNI names it and the certificate
+    must be valid for it (a certificate for another name fails, and is retried)."""
+    server, client = make_tls(tmp_path, "DNS:hooks.test")
+    async with receiving(tls=server) as receiver:
+        url = f"https://hooks.test:{receiver.port}/in"
+        right, _ = seed(sqlite_url, url)
+        hooks = WebhookActivities(sqlite_url, MASTER, True, to_loopback, verify=client)
+        assert await ActivityEnvironment().run(hooks.deliver_webhook, right) == "succeeded"
+        [got] = receiver.received
+        assert got.headers["host"] == f"hooks.test:{receiver.port}"
+
+        wrong, _ = seed(sqlite_url, f"https://other.test:{receiver.port}/in")
+        with pytest.raises(ApplicationError) as raised:
+            await ActivityEnvironment().run(hooks.deliver_webhook, wrong)
+        assert not raised.value.non_retryable
+    row = delivery(sqlite_url, wrong)
+    assert (row.status, row.last_status_code) == ("pending", None)
+    assert row.last_error is not None and "certificate" in row.last_error.lower()
+    assert len(receiver.received) == 1
