@@ -25,13 +25,15 @@ class Mailbox:
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
 
-    async def wait_for(self, predicate: Any, within: float = 60) -> list[EmailMessage]:
-        """The messages that satisfy `predicate`, once there is at least one."""
+    async def wait_for(
+        self, predicate: Any, within: float = 60, at_least: int = 1
+    ) -> list[EmailMessage]:
+        """The messages that satisfy `predicate`, once there are `at_least` of them."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while True:
             found = [m for m in self.messages if predicate(m)]
-            if found:
+            if len(found) >= at_least:
                 return found
             assert loop.time() < deadline, [m["Subject"] for m in self.messages]
             await asyncio.sleep(0.1)

@@ -4,6 +4,7 @@ Temporal client that records what the routes ask of it and answers as each test 
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -55,6 +56,10 @@ class FakeEngine:
 
     def get_workflow_handle(self, workflow_id: str) -> FakeHandle:
         return FakeHandle(self, workflow_id)
+
+    async def start_workflow(self, workflow: Any, arg: Any, **kwargs: Any) -> None:
+        """A workflow started without an update (an invoice's email): recorded, never run."""
+        self.starts.append(SimpleNamespace(workflow=workflow, args=[arg], **kwargs))
 
     async def execute_update_with_start_workflow(self, update: Any, **kwargs: Any) -> Any:
         start = kwargs["start_workflow_operation"]._start_workflow_input

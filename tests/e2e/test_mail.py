@@ -94,6 +94,15 @@ async def test_purchase_mails_the_invoice_and_the_notifications(
                 text = pdf_text(pdf)
                 assert invoice["invoice_number"] in text and "1524.00" in text
 
+                # The seller sends it again: a second email, the same invoice.
+                resent = await seller.post(f"/api/invoices/{invoice['id']}/send/")
+                assert resent.status_code == 202, resent.text
+                twice = await box.wait_for(
+                    lambda m: invoice["invoice_number"] in m["Subject"], at_least=2
+                )
+                assert [m["To"] for m in twice] == [buyer_mail, buyer_mail]
+                assert attachments(twice[1])[0][0] == filename
+
                 # Every transition the buyer and the seller hear of in-app reaches them by mail,
                 # naming the order; the payout names its amount.
                 expected = {
