@@ -7,9 +7,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
-
 # Letters that Unicode does not decompose into a Latin-1 base letter.
 _FOLDED = str.maketrans(
     {
@@ -75,7 +72,11 @@ class Document:
     """One A4 document, written top to bottom."""
 
     def __init__(self, title: str) -> None:
-        self.pdf = FPDF(format="A4")
+        # Imported here: fpdf2 takes a third of a second to import, and the modules that import
+        # this one (mail, notifications, the timeline) are in every process that renders nothing.
+        from fpdf import FPDF
+
+        self.pdf: FPDF = FPDF(format="A4")
         self.pdf.set_title(latin1(title))
         self.pdf.set_creator("order-engine")
         self.pdf.set_margins(18, 18, 18)
@@ -125,6 +126,8 @@ class Document:
         self, headings: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]
     ) -> None:
         """A table of text: the first column left-aligned, the others (figures) right-aligned."""
+        from fpdf.fonts import FontFace
+
         self.pdf.set_font("helvetica", "", 10)
         align = ["LEFT"] + ["RIGHT"] * (len(headings) - 1)
         with self.pdf.table(
