@@ -40,7 +40,7 @@ def invoice_pdf(session: Session, invoice_id: str) -> bytes:
         ]
         for line in invoice.line_items
     ]
-    doc.table(("Description", "Qty", "Unit price", "Amount"), lines, (88, 14, 39, 39))
+    doc.table(("Description", "Qty", "Unit price", "Amount"), lines, (84, 18, 39, 39))
     doc.totals(
         [
             ("Subtotal", money(invoice.subtotal, cur), False),

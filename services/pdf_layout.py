@@ -40,15 +40,22 @@ def latin1(text: str) -> str:
     """`text` with every character outside Latin-1 folded to its base letter (ś → s, Ł → L),
     or to "?" when it has none (山田 → ??)."""
     out = []
-    for char in str(text).translate(_FOLDED):
-        if ord(char) < 256:
+    # NFC first: an "e" followed by a combining acute is the Latin-1 "é".
+    for char in unicodedata.normalize("NFC", str(text)).translate(_FOLDED):
+        if unicodedata.category(char) == "Cc" and char != "\n":
+            out.append(" ")  # a control character draws nothing a reader can see
+        elif ord(char) < 256:
             out.append(char)
-            continue
-        base = "".join(
-            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
-        )
-        out.append(base if base and all(ord(c) < 256 for c in base) else "?")
+        else:
+            out.append(_base_letter(char))
     return "".join(out)
+
+
+def _base_letter(char: str) -> str:
+    if unicodedata.combining(char) or unicodedata.category(char) == "Cf":
+        return ""  # a stray accent, a zero-width space or joiner: nothing to see
+    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    return base if base and all(ord(c) < 256 for c in base) else "?"
 
 
 def money(amount: Decimal | str, currency: str) -> str:

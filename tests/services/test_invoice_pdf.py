@@ -166,6 +166,7 @@ def test_a_draft_says_draft_and_has_no_number(sqlite_url: str) -> None:
         ("Zoë Łukasiewicz", "Zoë Lukasiewicz"),
         ("山田 太郎", "?? ??"),
         ("Ølaf “Ω” — ok", 'Ølaf "?" - ok'),
+        ("Rene\u0301e\u200b Franc\u0327ois\u0301", "Renée François"),
     ],
 )
 def test_a_name_outside_latin_1_is_folded_never_a_failure(
