@@ -18,6 +18,7 @@ from activities.orders import OrderActivities
 from activities.outbox import Dispatcher
 from activities.refunds import RefundActivities
 from activities.wallets import PayoutRailActivities, WalletActivities
+from activities.webhooks import WebhookActivities
 from config import Settings, get_settings
 from db.migrate import upgrade
 from services.gateways import build_gateway
@@ -28,6 +29,7 @@ from workflows.order import OrderWorkflow
 from workflows.payout import PayoutWorkflow
 from workflows.refund import RefundWorkflow
 from workflows.topup import TopUpWorkflow
+from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 ACTIVITY_THREADS = 32
 log = logging.getLogger("order_engine.worker")
@@ -62,11 +64,19 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
     rail = PayoutRailActivities(build_payout_rail(url))
     refunds = RefundActivities(url, outbox)
     mailer = MailActivities(url, settings.smtp_url, settings.smtp_from)
+    webhooks = WebhookActivities(url, settings.jwt_secret, settings.webhook_allow_loopback)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OrderWorkflow, RefundWorkflow, TopUpWorkflow, PayoutWorkflow, MailWorkflow],
-        activities=activities_of(orders, gateway, wallets, rail, refunds, mailer),
+        workflows=[
+            OrderWorkflow,
+            RefundWorkflow,
+            TopUpWorkflow,
+            PayoutWorkflow,
+            MailWorkflow,
+            WebhookDeliveryWorkflow,
+        ],
+        activities=activities_of(orders, gateway, wallets, rail, refunds, mailer, webhooks),
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=20),

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from db.tables import Order, OrderEvent
 from domain.contracts import Deadline, Transition
 from services.notifications import MESSAGES, notify_order_event
+from services.webhook_events import on_transition
 
 _STAMPS = {
     "confirmed": "confirmed_at",
@@ -41,7 +42,8 @@ def record(session: Session, order: Order, transition: Transition, key: str | No
     )
     if seen is not None:
         return False
-    if order.status != transition.status:
+    became = transition.status if order.status != transition.status else None
+    if became is not None:
         order.status = transition.status
         stamp = _STAMPS.get(transition.status)
         if stamp:
@@ -63,6 +65,7 @@ def record(session: Session, order: Order, transition: Transition, key: str | No
     )
     if transition.event in MESSAGES:
         notify_order_event(session, order, transition.event, key, transition.at)
+    on_transition(session, order, transition.event, key, became, transition.at)
     return True
 
 
