@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     currency: Annotated[str, AfterValidator(two_decimal_currency)] = "USD"
     payment_timeout: Duration = timedelta(minutes=30)
     bank_transfer_timeout: Duration = timedelta(days=3)
+    # After the due date of an unpaid bank transfer: the invoice is overdue, the buyer reminded,
+    # and the order cancelled this much later (0: cancelled at the end of the due date).
+    bank_transfer_grace: Duration = timedelta(days=2)
     ship_timeout: Duration = timedelta(days=7)
     delivery_timeout: Duration = timedelta(days=14)
     escrow_hold: Duration = timedelta(days=3)

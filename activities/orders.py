@@ -12,6 +12,7 @@ from domain.contracts import (
     CancelRequested,
     DiscountApplied,
     GatewayEventSeen,
+    InvoiceOverdue,
     NewOrder,
     OutcomeUnknown,
     PaymentAttempt,
@@ -49,6 +50,11 @@ class OrderActivities(DatabaseActivities):
     def request_bank_transfer(self, request: BankTransferRequested) -> None:
         with self._tx() as session:
             payments.request_bank_transfer(session, request)
+
+    @activity.defn
+    def mark_invoice_overdue(self, overdue: InvoiceOverdue) -> None:
+        with self._tx() as session:
+            payments.mark_overdue(session, overdue)
 
     @activity.defn
     def note_unknown_outcome(self, unknown: OutcomeUnknown) -> None:

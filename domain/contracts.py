@@ -50,6 +50,8 @@ class OrderTimeouts(Contract):
     ship: timedelta
     delivery: timedelta
     bank_transfer: timedelta | None = None
+    # How long an overdue bank-transfer invoice may still be paid before the order is cancelled.
+    bank_transfer_grace: timedelta | None = None
     # How long one gateway call may take before the engine calls again (same idempotency key).
     gateway_call: timedelta | None = None
     # How long a charge whose outcome is unknown is looked up by its key before ops are asked.
@@ -68,6 +70,16 @@ class Deadline(Contract):
 
     kind: DeadlineKind
     at: datetime
+
+
+class InvoiceOverdue(Contract):
+    """A bank transfer unpaid at the end of its due date: the invoice is overdue, the buyer
+    reminded, and the order cancelled at `deadline` unless paid first."""
+
+    order_id: str
+    payment_id: str
+    at: datetime
+    deadline: Deadline
 
 
 class NewOrder(Contract):
@@ -432,6 +444,7 @@ class CarriedState(Contract):
     refunded: Decimal = Decimal("0.00")
     open_refund: str | None = None
     refunds_asked: list[str] = []
+    overdue: bool = False
 
 
 OrderInput.model_rebuild()

@@ -28,7 +28,19 @@ MESSAGES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "payment_failed": (
         ("buyer",),
         "Payment failed for {order_number}",
-        "The payment was not accepted; you can retry it.",
+        "The payment of {total_amount} {currency} was not accepted; you can retry it.",
+    ),
+    "payment_outcome_unknown": (
+        ("buyer",),
+        "Payment for {order_number} is being confirmed",
+        "The payment of {total_amount} {currency} is being confirmed with the card's network; "
+        "you will hear as soon as it is settled. Please do not pay again.",
+    ),
+    "invoice_overdue": (
+        ("buyer",),
+        "Invoice for {order_number} is overdue",
+        "{total_amount} {currency} by bank transfer with reference {order_number} was due; "
+        "unpaid by {deadline_at:%Y-%m-%d %H:%M} UTC, the order is cancelled.",
     ),
     "confirmed": (
         ("buyer", "seller", "admins"),
@@ -36,16 +48,32 @@ MESSAGES: dict[str, tuple[tuple[str, ...], str, str]] = {
         "{total_amount} {currency} received and held in escrow until the payout; "
         "the seller can now ship {item_name}.",
     ),
-    "shipped": (("buyer",), "Order {order_number} shipped", "{item_name} is on its way."),
+    "shipped": (
+        ("buyer", "seller"),
+        "Order {order_number} shipped",
+        "{item_name} ({total_amount} {currency}) is on its way.",
+    ),
     "delivered": (
         ("buyer", "seller"),
         "Order {order_number} delivered",
-        "{item_name} was delivered.",
+        "{item_name} ({total_amount} {currency}) was delivered.",
+    ),
+    "cancel_requested": (
+        ("buyer", "seller", "admins"),
+        "Cancelling {order_number}",
+        "The order of {total_amount} {currency} is cancelled as soon as the payment in "
+        "progress ends; if it went through, it is refunded in full.",
     ),
     "cancelled": (
         ("buyer", "seller", "admins"),
         "Order {order_number} cancelled",
-        "The order was cancelled: {cancel_reason}.",
+        "The order of {total_amount} {currency} was cancelled ({cancel_reason}); whatever was "
+        "paid goes back to where it came from.",
+    ),
+    "refunded": (
+        ("buyer", "seller", "admins"),
+        "Order {order_number} refunded",
+        "{refunded_amount} {currency} of {total_amount} {currency} went back to the buyer.",
     ),
     "paid_out": (
         ("seller", "admins"),

@@ -8,6 +8,7 @@ from db.tables import Invoice, Payment
 from domain.contracts import (
     BankTransferRequested,
     GatewayEventSeen,
+    InvoiceOverdue,
     OutcomeUnknown,
     PaymentAttempt,
     PaymentCompleted,
@@ -139,6 +140,25 @@ def request_bank_transfer(session: Session, request: BankTransferRequested) -> N
         request.at,
         f"bank_transfer_requested:{request.payment_id}",
         detail=f"due {due_date}",
+    )
+
+
+def mark_overdue(session: Session, overdue: InvoiceOverdue) -> None:
+    """Unpaid at the end of the due date: the invoice is overdue, the buyer reminded of the
+    new deadline, after which the order is cancelled."""
+    order = lock_order(session, overdue.order_id)
+    invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
+    if invoice is not None and invoice.status in ("sent", "viewed"):
+        invoice.status = "overdue"
+    set_deadline(order, overdue.deadline)
+    note(
+        session,
+        order,
+        "invoice_overdue",
+        "system",
+        overdue.at,
+        f"invoice_overdue:{overdue.payment_id}",
+        detail=f"unpaid; cancelled at {overdue.deadline.at:%Y-%m-%d %H:%M} UTC unless paid",
     )
 
 

@@ -12,6 +12,7 @@ def order_input(new: NewOrder, settings: Settings) -> OrderInput:
             ship=settings.ship_timeout,
             delivery=settings.delivery_timeout,
             bank_transfer=settings.bank_transfer_timeout,
+            bank_transfer_grace=settings.bank_transfer_grace,
             gateway_call=settings.gateway_timeout,
             charge_lookup_window=settings.charge_lookup_window,
             escrow_hold=settings.escrow_hold,

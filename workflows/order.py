@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
 
 SYSTEM = "system"
 DEFAULT_BANK_TRANSFER_TIMEOUT = timedelta(days=3)
+DEFAULT_BANK_TRANSFER_GRACE = timedelta(days=2)
 DEFAULT_ESCROW_HOLD = timedelta(days=3)
 # Orders delivered before this change ended at delivery; since, they go on to the payout.
 ESCROW_PAYOUT = "escrow-payout"
@@ -347,7 +348,13 @@ class OrderWorkflow:
             await workflow.wait_condition(lambda: order.status != waited_in)
 
     async def _payment_timed_out(self) -> None:
-        """Unpaid at the deadline (bank transfer: the end of its due date): cancelled."""
+        """Unpaid at the deadline: cancelled. A bank transfer's invoice first goes overdue at
+        the end of its due date, and the order is cancelled when its grace is over."""
+        grace = self._params.timeouts.bank_transfer_grace
+        if await self._payments.went_overdue(
+            DEFAULT_BANK_TRANSFER_GRACE if grace is None else grace
+        ):
+            return
         if self._order.charging:
             await self._request_cancel(
                 CancelCommand(reason="payment_timeout", actor=SYSTEM, role=Role.SYSTEM)

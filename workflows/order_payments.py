@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         ChargeRequest,
         ChargeResult,
         Deadline,
+        InvoiceOverdue,
         OfflinePaymentCommand,
         OrderTimeouts,
         PayCommand,
@@ -33,6 +34,8 @@ with workflow.unsafe.imports_passed_through():
 # Money by bank transfer never passes through a gateway, nor money from a wallet.
 OFFLINE = "offline"
 WALLET = "wallet"
+# Bank transfers unpaid at the end of their due date went straight to cancelled before this.
+INVOICE_OVERDUE = "invoice-overdue"
 
 
 class OrderPayments:
@@ -180,6 +183,27 @@ class OrderPayments:
         self._order.deadline = end_of_due_day if end_of_day else due
         publish_payment("pending")
         return PaymentOutcome(payment_id=command.payment_id, status="pending")
+
+    async def went_overdue(self, grace: timedelta) -> bool:
+        """A bank transfer unpaid at the end of its due date: its invoice is overdue, the buyer
+        reminded, and the order waits `grace` more. False when there is no grace (left)."""
+        order = self._order
+        if order.bank_transfer is None or order.overdue or grace <= timedelta(0):
+            return False
+        if not workflow.patched(INVOICE_OVERDUE):
+            return False
+        order.overdue = True
+        order.deadline += grace  # counted from the end of the due date, not from when it fired
+        await db_step(
+            OrderActivities.mark_invoice_overdue,
+            InvoiceOverdue(
+                order_id=self._order_id,
+                payment_id=order.bank_transfer,
+                at=workflow.now(),
+                deadline=Deadline(kind="bank_transfer", at=order.deadline),
+            ),
+        )
+        return True
 
     async def begin_attempt(self, payment_id: str, method: str, gateway: str) -> int:
         admission = self._order.admitted

@@ -50,6 +50,8 @@ class OrderState:
     refunds_asked: list[str] = field(default_factory=list)
     # The seller was paid: the refund window is closed.
     paid_out: bool = False
+    # The bank transfer's invoice went overdue: the order waits out its grace, then is cancelled.
+    overdue: bool = False
     # Only while a charge runs: neither is ever carried into a continued run.
     charging: bool = False
     cancel_request: CancelCommand | None = None
@@ -98,6 +100,7 @@ class OrderState:
             refunded=self.refunded,
             open_refund=self.open_refund,
             refunds_asked=self.refunds_asked,
+            overdue=self.overdue,
         )
 
     @classmethod
@@ -115,6 +118,7 @@ class OrderState:
             refunded=carried.refunded,
             open_refund=carried.open_refund,
             refunds_asked=list(carried.refunds_asked),
+            overdue=carried.overdue,
         )
 
     def publish(self) -> None:

@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ from db.tables import (
     Invoice,
     LedgerAccount,
     Listing,
+    Notification,
     Order,
     OrderEvent,
     Payment,
@@ -181,6 +182,23 @@ def invoice_of(url: str, order_id: str) -> Invoice:
 def payments_of(url: str, order_id: str) -> list[Payment]:
     with session_scope(url) as session:
         return list(session.scalars(select(Payment).where(Payment.order_id == order_id)))
+
+
+def notifications_of(url: str, user_id: str, kind: str) -> list[Notification]:
+    with session_scope(url) as session:
+        query = select(Notification).where(
+            Notification.user_id == user_id, Notification.kind == kind
+        )
+        return list(session.scalars(query))
+
+
+async def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
+    """Until `check()` holds: a row the worker writes a moment after the engine moved on."""
+    for _ in range(int(seconds * 20)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    assert check()
 
 
 def timeline(url: str, order_id: str) -> list[OrderEvent]:
