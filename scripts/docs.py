@@ -35,7 +35,9 @@ MEANING = {
     "payment_gateway": "which gateway takes the money",
     "stripe_api_key": "Stripe secret key (`sk_…`)",
     "stripe_webhook_secret": "checks the signature of `POST /api/webhooks/stripe/` (`whsec_…`)",
-    "smtp_url": "where notifications and invoices are emailed; empty: not emailed",
+    "smtp_url": "where notifications and invoices are emailed (`smtp://user:password@host:port`, "
+    "STARTTLS when offered, or `smtps://…`); empty: in-app notifications only",
+    "smtp_from": "the sender of every email (`Name <address>`)",
     "tax_rate": "tax on (subtotal - discount), 0 ≤ rate < 1",
     "platform_fee_rate": "the platform's share of each payout",
     "currency": "ISO 4217, two-decimal currencies only",
