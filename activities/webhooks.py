@@ -7,7 +7,9 @@ import asyncio
 import socket
 import ssl
 import time
+from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from temporalio import activity
@@ -24,6 +26,31 @@ TIMEOUT_SECONDS = 10.0
 # The receiver's answer is not ours to store: at most this much of it is read.
 MAX_RESPONSE_BYTES = 4096
 USER_AGENT = "order-engine-webhooks/1"
+# Attempts at once in one worker: in all, and to one endpoint. A slow or dead endpoint holds at
+# most its share of the worker's activity slots (the gateway calls keep the rest); an attempt
+# over the bounds waits its turn (BUSY_RETRY), not counted as an attempt.
+MAX_IN_FLIGHT = 16
+MAX_IN_FLIGHT_PER_ENDPOINT = 4
+BUSY_RETRY = timedelta(seconds=3)
+
+
+class Slots:
+    """Counted on the worker's event loop (taken and given back with no await between)."""
+
+    def __init__(self, total: int, per_endpoint: int) -> None:
+        self._total, self._per_endpoint = total, per_endpoint
+        self._used: Counter[str] = Counter()
+
+    def take(self, endpoint_id: str) -> bool:
+        if self._used.total() >= self._total or self._used[endpoint_id] >= self._per_endpoint:
+            return False
+        self._used[endpoint_id] += 1
+        return True
+
+    def give_back(self, endpoint_id: str) -> None:
+        self._used[endpoint_id] -= 1
+        if self._used[endpoint_id] <= 0:
+            del self._used[endpoint_id]
 
 
 @dataclass(frozen=True)
@@ -40,6 +67,7 @@ class WebhookActivities:
         allow_loopback: bool,
         resolve: Resolver = socket.getaddrinfo,
         verify: ssl.SSLContext | bool = True,
+        per_endpoint: int = MAX_IN_FLIGHT_PER_ENDPOINT,
     ) -> None:
         self._url = database_url
         self._master_key = master_key
@@ -47,10 +75,25 @@ class WebhookActivities:
         self._resolve = resolve
         # The system's CAs; tests pass a context that trusts their own CA.
         self._verify = verify
+        self._slots = Slots(MAX_IN_FLIGHT, per_endpoint)
 
     @activity.defn
     async def deliver_webhook(self, delivery_id: str) -> str:
         """`succeeded` (or the status of a delivery that already ended); raises otherwise."""
+        endpoint_id = await asyncio.to_thread(self._endpoint_of, delivery_id)
+        if not self._slots.take(endpoint_id):
+            raise ApplicationError(
+                f"endpoint {endpoint_id} has as many attempts running as it may: waiting a turn",
+                type="webhook_endpoint_busy",
+                next_retry_delay=BUSY_RETRY,
+                category=ApplicationErrorCategory.BENIGN,
+            )
+        try:
+            return await self._attempt(delivery_id)
+        finally:
+            self._slots.give_back(endpoint_id)
+
+    async def _attempt(self, delivery_id: str) -> str:
         attempt = await asyncio.to_thread(self._begin, delivery_id)
         if isinstance(attempt, Over):
             if attempt.reason is not None:
@@ -77,6 +120,10 @@ class WebhookActivities:
     async def give_up_webhook(self, delivery_id: str) -> str:
         """The retries are over: the delivery is `failed` (its last outcome stays in the log)."""
         return await asyncio.to_thread(self._give_up, delivery_id)
+
+    def _endpoint_of(self, delivery_id: str) -> str:
+        with session_scope(self._url, read_only=True) as session:
+            return webhook_delivery.endpoint_of(session, delivery_id) or ""
 
     def _begin(self, delivery_id: str) -> Attempt | Over:
         with session_scope(self._url) as session:

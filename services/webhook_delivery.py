@@ -40,6 +40,11 @@ def body_of(event: WebhookEvent) -> bytes:
     return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode()
 
 
+def endpoint_of(session: Session, delivery_id: str) -> str | None:
+    delivery = session.get(WebhookDelivery, delivery_id)
+    return None if delivery is None else delivery.endpoint_id
+
+
 def begin_attempt(session: Session, delivery_id: str, master_key: str) -> Attempt | Over:
     delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
     if delivery is None:

@@ -3,6 +3,7 @@ the signed body, the attempt counted and its outcome kept, a 5xx or a redirect r
 not followed), a deleted endpoint or a refused address final (no connection made), and the
 checked address connected to, not the name resolved again."""
 
+import asyncio
 import shutil
 import socket
 import ssl
@@ -20,11 +21,11 @@ from temporalio.testing import ActivityEnvironment
 from activities.webhooks import WebhookActivities
 from db.engine import session_scope
 from db.migrate import upgrade
-from db.tables import WebhookDelivery, WebhookEvent
+from db.tables import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from db.types import utcnow
 from services import webhook_endpoints
 from services.webhook_delivery import body_of
-from tests.webhook_receiver import receiving
+from tests.webhook_receiver import HANG, receiving
 
 MASTER = "delivery-tests-jwt-secret"
 AT = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
@@ -247,3 +248,57 @@ async def test_tls_is_verified_against_the_host_name_while_calling_the_address(
     assert (row.status, row.last_status_code) == ("pending", None)
     assert row.last_error is not None and "certificate" in row.last_error.lower()
     assert len(receiver.received) == 1
+
+
+def another_delivery(url: str, delivery_id: str) -> str:
+    """One more event for the endpoint of `delivery_id`, and its delivery."""
+    with session_scope(url) as session:
+        first = session.get(WebhookDelivery, delivery_id)
+        assert first is not None
+        event_id = f"order.shipped:{uuid.uuid4()}"
+        session.add(
+            WebhookEvent(
+                id=event_id, type="order.shipped", payload={}, created_at=AT, seller_id="seller-d"
+            )
+        )
+        session.flush()
+        second = str(uuid.uuid4())
+        session.add(
+            WebhookDelivery(
+                id=second,
+                endpoint_id=first.endpoint_id,
+                event_id=event_id,
+                status="pending",
+                attempts=0,
+                created_at=AT,
+            )
+        )
+        return second
+
+
+async def test_a_hanging_endpoint_holds_a_bounded_share_of_the_worker(sqlite_url: str) -> None:
+    """Over its share, an attempt is not made (nor counted): it waits its turn, so a dead
+    endpoint cannot take every activity slot of the worker."""
+    async with receiving(lambda _n: HANG) as receiver:
+        first, _ = seed(sqlite_url, receiver.url)
+        second = another_delivery(sqlite_url, first)
+        hooks = WebhookActivities(sqlite_url, MASTER, True, per_endpoint=1)
+        hanging = asyncio.create_task(ActivityEnvironment().run(hooks.deliver_webhook, first))
+        await receiver.wait_for(lambda r: len(r.received) == 1, within=5)
+        with pytest.raises(ApplicationError) as raised:
+            await ActivityEnvironment().run(hooks.deliver_webhook, second)
+        assert raised.value.type == "webhook_endpoint_busy"
+        assert not raised.value.non_retryable
+        assert delivery(sqlite_url, second).attempts == 0
+        assert len(receiver.received) == 1
+    with pytest.raises(ApplicationError):  # the receiver went away without answering
+        await hanging
+    # Its turn came back with the first attempt's end.
+    async with receiving() as receiver:
+        with session_scope(sqlite_url) as session:
+            row = session.get(WebhookDelivery, second)
+            assert row is not None
+            endpoint = session.get(WebhookEndpoint, row.endpoint_id)
+            assert endpoint is not None
+            endpoint.url = receiver.url
+        assert await ActivityEnvironment().run(hooks.deliver_webhook, second) == "succeeded"
