@@ -91,6 +91,35 @@ async def test_record_bank_transfer_confirmed(shop: Shop) -> None:
     await record(purchase, "bank_transfer", "delivered")
 
 
+async def test_record_bank_transfer_overdue_then_cancelled(shop: Shop) -> None:
+    purchase = await shop.start(make_listing(shop.url))
+    await purchase.handle.execute_update(
+        OrderWorkflow.request_bank_transfer,
+        BankTransferCommand(payment_id=str(uuid.uuid4()), account="IBAN X", actor=BUYER),
+    )
+    await record(purchase, "bank_transfer_overdue_cancelled", "cancelled")
+
+
+async def test_record_bank_transfer_paid_when_overdue(
+    shop: Shop, time_env: WorkflowEnvironment
+) -> None:
+    purchase = await shop.start(make_listing(shop.url))
+    await purchase.handle.execute_update(
+        OrderWorkflow.request_bank_transfer,
+        BankTransferCommand(payment_id=str(uuid.uuid4()), account="IBAN X", actor=BUYER),
+    )
+    # Past the end of the due date (BANK_TRANSFER_TIMEOUT, then the rest of that day), within
+    # the grace.
+    await time_env.sleep(shop.settings.bank_transfer_timeout + timedelta(days=1, hours=1))
+    await purchase.handle.execute_update(
+        OrderWorkflow.confirm_offline_payment,
+        OfflinePaymentCommand(payment_id=str(uuid.uuid4()), actor="admin-1"),
+    )
+    await purchase.ship()
+    await purchase.deliver()
+    await record(purchase, "bank_transfer_paid_when_overdue", "delivered")
+
+
 async def test_record_offline_confirm(shop: Shop) -> None:
     purchase = await shop.start(make_listing(shop.url))
     await purchase.handle.execute_update(
