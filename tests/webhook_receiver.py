@@ -14,6 +14,7 @@ from typing import Any
 from services.webhook_signatures import HEADER, SignatureVerificationError, verify
 
 HANG = -1  # an answer that is never sent (the connection stays open, silent)
+ENDLESS = -2  # a 500 whose body never ends (chunks until the caller hangs up)
 
 
 @dataclass
@@ -74,11 +75,23 @@ class Receiver:
         if status == HANG:
             self._hanging.append(writer)
             return
+        if status == ENDLESS:
+            await self._endless(writer)
+            return
         extra = "Location: http://127.0.0.1:1/elsewhere\r\n" if 300 <= status < 400 else ""
         reply = f"HTTP/1.1 {status} X\r\n{extra}Content-Length: 2\r\nConnection: close\r\n\r\nok"
         writer.write(reply.encode())
         with contextlib.suppress(ConnectionError):
             await writer.drain()
+        writer.close()
+
+    async def _endless(self, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"x" * 1024
+        with contextlib.suppress(ConnectionError):
+            while not writer.is_closing():
+                writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                await writer.drain()
         writer.close()
 
 

@@ -8,6 +8,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from db.tables import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from db.types import utcnow
 from services import webhook_endpoints
 from services.webhook_delivery import body_of
-from tests.webhook_receiver import HANG, receiving
+from tests.webhook_receiver import ENDLESS, HANG, receiving
 
 MASTER = "delivery-tests-jwt-secret"
 AT = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
@@ -302,3 +303,16 @@ async def test_a_hanging_endpoint_holds_a_bounded_share_of_the_worker(sqlite_url
             assert endpoint is not None
             endpoint.url = receiver.url
         assert await ActivityEnvironment().run(hooks.deliver_webhook, second) == "succeeded"
+
+
+async def test_an_endless_answer_is_not_read_past_the_limit(sqlite_url: str) -> None:
+    async with receiving(lambda _n: ENDLESS) as receiver:
+        delivery_id, _ = seed(sqlite_url, receiver.url)
+        started = time.monotonic()
+        with pytest.raises(ApplicationError):
+            await ActivityEnvironment().run(activities(sqlite_url).deliver_webhook, delivery_id)
+        took = time.monotonic() - started
+    assert took < 5, f"the answer was read for {took:.1f} s"
+    row = delivery(sqlite_url, delivery_id)
+    assert (row.status, row.last_status_code) == ("pending", 500)
+    assert row.last_error is not None and len(row.last_error) < 300
