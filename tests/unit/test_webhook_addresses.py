@@ -115,3 +115,13 @@ def test_a_name_that_does_not_resolve_is_refused() -> None:
 
     with pytest.raises(AddressRefused, match="does not resolve"):
         check_url("https://nowhere.invalid/", False, resolve=fails)
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["2130706433", "0x7f000001", "127.1", "017700000001", "[::ffff:127.0.0.1]", "[fe80::1%25eth0]"],
+)
+def test_other_spellings_of_loopback_and_link_local_are_refused(host: str) -> None:
+    """Numeric forms the C resolver reads as IPv4 (no DNS query is made for them)."""
+    with pytest.raises(AddressRefused):
+        check_url(f"https://{host}/hook", allow_loopback=False)
