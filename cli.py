@@ -59,6 +59,7 @@ def token(
     sub: Annotated[str, typer.Option(help="user id")],
     roles: Annotated[str, typer.Option(help="comma-separated: buyer,seller,admin")] = "buyer",
     hours: Annotated[float, typer.Option(help="validity")] = 12,
+    email: Annotated[str | None, typer.Option(help="the email claim: where mail goes")] = None,
 ) -> None:
     """Print a JWT signed with the configured secret."""
     from datetime import timedelta
@@ -69,7 +70,8 @@ def token(
     unknown = set(wanted) - ROLES
     if unknown:
         raise typer.BadParameter(f"unknown roles {sorted(unknown)}; use {sorted(ROLES)}")
-    typer.echo(issue_token(get_settings().jwt_secret, sub, wanted, timedelta(hours=hours)))
+    secret = get_settings().jwt_secret
+    typer.echo(issue_token(secret, sub, wanted, timedelta(hours=hours), email=email))
 
 
 def _api_url() -> str:
