@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install lint bench bench-open clean
 
 run: $(STAMP)
 	$(BIN)/order-engine dev
@@ -34,6 +34,10 @@ lint: $(STAMP)
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python bench/lifecycle.py $(BENCH_ARGS)
+
+# Open orders at scale, e.g. make bench-open BENCH_ARGS="--open 200 --past 2000 --ship 50"
+bench-open: $(STAMP)
+	$(BIN)/python bench/open_orders.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -168,8 +168,11 @@ def engine_env(database_url: str, temporal_address: str, api_port: int) -> dict[
 
 
 @contextmanager
-def running_stack(workdir: Path, dynamic_config: list[str]) -> Iterator[Stack]:
-    """Temporal, then the worker and the API; yields once /readyz answers 200."""
+def running_stack(
+    workdir: Path, dynamic_config: list[str], database_url: str | None = None
+) -> Iterator[Stack]:
+    """Temporal, then the worker and the API; yields once /readyz answers 200. The read model
+    is a SQLite file in `workdir` unless `database_url` names another (an empty database)."""
     from db.migrate import upgrade
 
     processes = Processes(workdir)
@@ -179,7 +182,7 @@ def running_stack(workdir: Path, dynamic_config: list[str]) -> Iterator[Stack]:
             "temporal", temporal_argv(workdir, temporal_port, dynamic_config)
         )
         wait_until(partial(port_open, temporal_port), processes, "Temporal")
-        database_url = f"sqlite:///{workdir / 'orders.db'}"
+        database_url = database_url or f"sqlite:///{workdir / 'orders.db'}"
         # Migrated once here, so the worker and the API do not race to create the schema.
         upgrade(database_url)
         address = f"127.0.0.1:{temporal_port}"
