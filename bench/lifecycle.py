@@ -39,6 +39,7 @@ from bench.drive import (
     make_listings,
 )
 from bench.procfs import CpuUse, PeakRss
+from bench.profile import profiled, summary
 from bench.report import Phase, RunInfo, breakdown_table, figures, table, write
 from bench.stack import ESCROW_HOLD, JWT_SECRET, TASK_QUEUE, Stack, running_stack
 from config import Settings
@@ -72,6 +73,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="extra dev-server dynamic config, e.g. history.transferProcessorMaxPollRPS=1000",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="py-spy the worker and the API during the real phase's timed part into DIR",
+    )
     args = parser.parse_args(argv)
     if args.orders < 1 or args.concurrency < 1:
         parser.error("--orders and --concurrency must be at least 1")
@@ -88,13 +96,19 @@ def http_client(stack: Stack, user: str, role: str) -> httpx.AsyncClient:
 
 
 async def measured(
-    stack: Stack, client: Client, args: argparse.Namespace, items: list[str], driver: Driver
+    stack: Stack,
+    client: Client,
+    args: argparse.Namespace,
+    items: list[str],
+    driver: Driver,
+    profile: Path | None = None,
 ) -> Phase:
     """Warm up untimed, then time the rest; CPU of every process counted over the timed part."""
     warm, timed = items[: args.warmup], items[args.warmup :]
     await closed_loop(warm, args.concurrency, driver(Timings()))
     timings = Timings()
-    with CpuUse(stack.pids) as cpu:
+    spied = {"worker": stack.worker_pid, "api": stack.api_pid}
+    with CpuUse(stack.pids) as cpu, profiled(spied, profile):
         wall = await closed_loop(timed, args.concurrency, driver(timings))
     chosen = sample(timings.workflow_ids, args.histories)
     return Phase(len(timed), wall, timings, cpu.seconds, await history_steps(client, chosen))
@@ -107,7 +121,7 @@ async def real_phase(stack: Stack, client: Client, args: argparse.Namespace) -> 
     ):
         listings = await make_listings(seller, args.warmup + args.orders, args.concurrency)
         driver = partial(HttpPurchase, buyer, seller, client)
-        phase = await measured(stack, client, args, listings, driver)
+        phase = await measured(stack, client, args, listings, driver, args.profile)
         await check_paid(buyer, phase.timings.order_ids, args.concurrency)
         return phase
 
@@ -149,6 +163,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return figures(real, bare, info)
 
 
+def print_profiles(folder: Path) -> None:
+    for name in ("worker", "api"):
+        found = summary(folder / f"{name}.txt")
+        print(f"\n{name}: {found['samples']} busy samples; our frames (inclusive %):")
+        for frame, share in found["ours_inclusive"]:
+            print(f"  {share:5.1f}  {frame}")
+        print(f"{name}: leaf frames (exclusive %):")
+        for frame, share in found["leaves"]:
+            print(f"  {share:5.1f}  {frame}")
+
+
 def stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
     print("bench: terminated, stopping the stack", file=sys.stderr)
     raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop the stack
@@ -161,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result))
     print()
     print(breakdown_table(result))
+    if args.profile:
+        print_profiles(args.profile)
     write(result, args.out)
     print(f"\nwritten to {args.out}")
     return 0
