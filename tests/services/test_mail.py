@@ -80,10 +80,10 @@ def test_a_draft_is_never_mailed_an_issued_invoice_carries_its_pdf(sqlite_url: s
     with session_scope(sqlite_url, read_only=True) as session:
         assert mail.compose(session, f"invoice:{invoice_id}", SENDER, "k") is None
     with session_scope(sqlite_url) as session:
-        invoice = session.get(Invoice, invoice_id)
-        assert invoice is not None
-        issue(session, invoice, utcnow())
-        number = invoice.invoice_number
+        issued = session.get(Invoice, invoice_id)
+        assert issued is not None
+        issue(session, issued, utcnow())
+        number = issued.invoice_number
     with session_scope(sqlite_url, read_only=True) as session:
         message = mail.compose(session, f"invoice:{invoice_id}", SENDER, "k")
     assert message is not None and number is not None and number in message["Subject"]
