@@ -24,6 +24,7 @@ from db.types import utcnow
 from domain.contracts import PAYMENT_IN_PROGRESS
 from services import idempotency
 from services.idempotency import StoredResponse
+from services.webhook_secrets import SecretUnreadable, seal_bytes, unseal_bytes
 
 HEADER = b"idempotency-key"
 # How long a repeat waits for the first request with its key to finish before giving up;
@@ -31,6 +32,8 @@ HEADER = b"idempotency-key"
 WAIT_FOR_FIRST = 25.0
 # Where the middleware leaves the key's generation for the route (request.state).
 GENERATION = "idempotency_generation"
+# Answers that show a secret once: stored sealed with it (services/webhook_secrets.py).
+SECRET_ANSWERS = frozenset({"/api/webhook-endpoints"})
 _NAMESPACE = uuid.UUID("6f1c1bde-3a53-4d0e-9a43-8d0a3b6d5a10")
 
 
@@ -78,7 +81,14 @@ class IdempotencyMiddleware:
         ).hexdigest()
         outcome = await self._claim(user_id, key, fingerprint)
         if isinstance(outcome, StoredResponse):
-            await _replay(outcome, send)
+            try:
+                await _replay(self._opened(scope, outcome), send)
+            except SecretUnreadable:
+                await envelope(
+                    409,
+                    "idempotency_key_reused",
+                    "The first answer to this Idempotency-Key can no longer be read; use a new key",
+                )(scope, receive, send)
         elif outcome == "mismatch":
             await envelope(
                 409, "idempotency_key_reused", "This Idempotency-Key was used with another request"
@@ -158,8 +168,17 @@ class IdempotencyMiddleware:
         if status == 429 or _is_payment_in_progress(status, chunks):
             await self._release(user_id, key, forget=True)
             return
-        stored = StoredResponse(status, content_type, b"".join(chunks))
+        body = b"".join(chunks)
+        if _carries_a_secret(scope):
+            body = seal_bytes(body, self.settings.jwt_secret)
+        stored = StoredResponse(status, content_type, body)
         await in_transaction(url, lambda s: idempotency.complete(s, user_id, key, stored))
+
+    def _opened(self, scope: Scope, stored: StoredResponse) -> StoredResponse:
+        if not _carries_a_secret(scope):
+            return stored
+        body = unseal_bytes(stored.body, self.settings.jwt_secret)
+        return StoredResponse(stored.status_code, stored.content_type, body)
 
 
 def _is_payment_in_progress(status: int, chunks: list[bytes]) -> bool:
@@ -170,6 +189,13 @@ def _is_payment_in_progress(status: int, chunks: list[bytes]) -> bool:
     except (ValueError, KeyError, TypeError):
         return False
     return bool(code == PAYMENT_IN_PROGRESS)
+
+
+def _carries_a_secret(scope: Scope) -> bool:
+    """A webhook endpoint's creation answers with its signing secret: kept sealed, like the
+    endpoint's own copy, for as long as the key is remembered."""
+    path: str = scope["path"]
+    return path.rstrip("/") in SECRET_ANSWERS
 
 
 def _key_of(scope: Scope) -> str | None:

@@ -151,7 +151,7 @@ def _token(**claims: object) -> str:
         ("not-a-jwt", "malformed"),
         (jwt.encode({"sub": "u1"}, SECRET, algorithm="HS256"), "lacks a required claim"),
         (_token(roles=["root"]), "claims are not valid"),
-        (jwt.encode({"sub": "u1", "aud": AUDIENCE}, None, algorithm="none"), "malformed"),
+        (jwt.encode({"sub": "u1", "aud": AUDIENCE}, "", algorithm="none"), "malformed"),
     ],
 )
 async def test_401_says_the_class_of_problem_in_our_words(

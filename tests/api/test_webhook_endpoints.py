@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from db.engine import session_scope
-from db.tables import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from db.tables import IdempotencyRecord, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from services.webhook_secrets import unseal
 from tests.api.conftest import SECRET, Api
 
@@ -165,3 +166,20 @@ async def test_the_delivery_log_shows_attempts_and_the_last_status(api: Api) -> 
         ],
         "next_cursor": None,
     }
+
+
+async def test_a_keyed_create_replays_its_secret_but_never_stores_it_in_clear(api: Api) -> None:
+    async with api.client(SELLER, "seller") as http:
+        headers = {"Idempotency-Key": "make-hook-1"}
+        body = {"url": URL, "events": ["order.shipped"]}
+        first = await http.post("/api/webhook-endpoints/", json=body, headers=headers)
+        again = await http.post("/api/webhook-endpoints", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()  # one endpoint, the same secret
+    secret = first.json()["secret"]
+    with session_scope(api.settings.database_url) as session:
+        stored = session.scalars(select(IdempotencyRecord)).all()
+        assert len(stored) == 1 and stored[0].body
+        assert secret.encode() not in stored[0].body
+        assert session.scalars(select(WebhookEndpoint)).all()[0].id == first.json()["id"]

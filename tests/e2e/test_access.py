@@ -33,7 +33,7 @@ def forged(**overrides: object) -> str:
 BAD_TOKENS = {
     "alg none": jwt.encode(
         {"sub": "x", "roles": ["admin"], "aud": "order-engine", "exp": int(time.time()) + 600},
-        None,
+        "",
         algorithm="none",
     ),
     "wrong signature": jwt.encode(
