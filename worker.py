@@ -15,7 +15,7 @@ from temporalio.worker import Worker
 from activities.gateway import GatewayActivities
 from activities.mail import MailActivities
 from activities.orders import OrderActivities
-from activities.outbox import Dispatcher
+from activities.outbox import Dispatcher, OutboxActivities
 from activities.refunds import RefundActivities
 from activities.wallets import PayoutRailActivities, WalletActivities
 from activities.webhooks import WebhookActivities
@@ -23,9 +23,10 @@ from config import Settings, get_settings
 from db.migrate import upgrade
 from services.gateways import build_gateway
 from services.payout_rails import build_payout_rail
-from workflows.client import connect
+from workflows.client import connect, schedule_outbox_sweeper
 from workflows.mail import MailWorkflow
 from workflows.order import OrderWorkflow
+from workflows.outbox_sweep import OutboxSweepWorkflow
 from workflows.payout import PayoutWorkflow
 from workflows.refund import RefundWorkflow
 from workflows.topup import TopUpWorkflow
@@ -65,6 +66,7 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
     refunds = RefundActivities(url, outbox)
     mailer = MailActivities(url, settings.smtp_url, settings.smtp_from)
     webhooks = WebhookActivities(url, settings.jwt_secret, settings.webhook_allow_loopback)
+    sweeper = OutboxActivities(outbox)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -75,8 +77,11 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
             PayoutWorkflow,
             MailWorkflow,
             WebhookDeliveryWorkflow,
+            OutboxSweepWorkflow,
         ],
-        activities=activities_of(orders, gateway, wallets, rail, refunds, mailer, webhooks),
+        activities=activities_of(
+            orders, gateway, wallets, rail, refunds, mailer, webhooks, sweeper
+        ),
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=20),
@@ -87,6 +92,7 @@ async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     upgrade(settings.database_url)
     client = await connect(settings)
+    await schedule_outbox_sweeper(client, settings.task_queue, settings.outbox_sweep_every)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -33,7 +33,10 @@ class MailActivities:
         message = await asyncio.to_thread(self._compose, job.ref, key)
         if message is None:
             return "no_address"
-        await send(self._smtp, message)
+        try:
+            await send(self._smtp, message)
+        except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as refused:
+            raise _refusal(refused) from None
         await asyncio.to_thread(self._mark_sent, job.ref)
         return "sent"
 
@@ -44,6 +47,25 @@ class MailActivities:
     def _mark_sent(self, ref: str) -> None:
         with session_scope(self._url) as session:
             mail.mark_sent(session, ref, utcnow())
+
+
+def _refusal(
+    refused: aiosmtplib.SMTPRecipientsRefused | aiosmtplib.SMTPResponseException,
+) -> ApplicationError:
+    """A 5xx answer is final (no such mailbox, message refused): the email is undeliverable, not
+    retried for days; a 4xx (try later) is retried. The text leaves the address out: it would
+    stay in the workflow's history."""
+    codes = (
+        [r.code for r in refused.recipients]
+        if isinstance(refused, aiosmtplib.SMTPRecipientsRefused)
+        else [refused.code]
+    )
+    final = all(500 <= code < 600 for code in codes)
+    return ApplicationError(
+        f"the mail server refused the message ({', '.join(map(str, codes))})",
+        type="MailRefused" if final else "MailDeferred",
+        non_retryable=final,
+    )
 
 
 async def send(smtp_url: str, message: EmailMessage) -> None:

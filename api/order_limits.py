@@ -19,6 +19,12 @@ TOTAL_TOO_LARGE = f"The order's total would be above {MAX_AMOUNT}; order fewer u
 _RATES = {
     "order": ("order_rate_limit", "order_rate_window", "orders created"),
     "payment": ("payment_rate_limit", "payment_rate_window", "payment attempts"),
+    # Per invoice, not per user: sends of one invoice again.
+    "invoice_send": (
+        "invoice_send_rate_limit",
+        "invoice_send_rate_window",
+        "sends of this invoice",
+    ),
 }
 
 

@@ -37,7 +37,7 @@ from domain.wallet_contracts import (
     TopUpView,
 )
 from domain.workflow_ids import payout_workflow_id, topup_workflow_id
-from services import topups, wallet_payouts, wallets
+from services import outbox, topups, wallet_payouts, wallets
 from services.payout_rails import build_payout_rail
 from workflows.payout import PayoutWorkflow
 from workflows.topup import TopUpWorkflow
@@ -164,10 +164,14 @@ async def adjust(
         actor=me.user_id,
         at=utcnow(),
     )
+
+    def write(session: Session) -> Any:
+        # Its notification is emailed too; the outbox's sweeper starts that email.
+        session.info[outbox.MAIL_ON] = bool(settings.smtp_url)
+        return wallets.adjust(session, adjustment)
+
     try:
-        wallet = await in_transaction(
-            settings.database_url, lambda session: wallets.adjust(session, adjustment)
-        )
+        wallet = await in_transaction(settings.database_url, write)
     except InsufficientFunds:
         raise ApiError(409, INSUFFICIENT_FUNDS, WALLET_SHORT) from None
     except TransferKeyReused:

@@ -53,6 +53,7 @@ MEANING = {
     "max_order_quantity": "the largest `quantity` of one order",
     "payment_rate_window": "the window of `ORDER_ENGINE_PAYMENT_RATE_LIMIT`",
     "order_rate_window": "the window of `ORDER_ENGINE_ORDER_RATE_LIMIT`",
+    "invoice_send_rate_window": "the window of `ORDER_ENGINE_INVOICE_SEND_RATE_LIMIT`",
     "sandbox_delay_before_charge": "test only: the sandbox gateway waits this long before it "
     "books a charge (to kill a worker at that moment)",
     "sandbox_delay_after_charge": "test only: ... and after it booked it, before it answers",

@@ -32,11 +32,11 @@ def address_of(session: Session, user_id: str) -> str | None:
     return row.email if row is not None else None
 
 
-def queue_notification(session: Session, notification: Notification) -> None:
-    if not outbox.mail_on(session) or address_of(session, notification.user_id) is None:
+def queue_notification(session: Session, notification_id: str, user_id: str, at: datetime) -> None:
+    if not outbox.mail_on(session) or address_of(session, user_id) is None:
         return
-    ref = f"notification:{notification.id}"
-    outbox.enqueue(session, f"mail-{ref}", "mail", ref, notification.created_at)
+    ref = f"notification:{notification_id}"
+    outbox.enqueue(session, f"mail-{ref}", "mail", ref, at)
 
 
 def queue_invoice(session: Session, invoice: Invoice, buyer_id: str, at: datetime) -> None:
@@ -99,6 +99,8 @@ def _invoice_message(session: Session, invoice_id: str, envelope: _Envelope) -> 
     order = session.get(Order, invoice.order_id) if invoice else None
     if invoice is None or order is None or invoice.invoice_number is None:
         return None  # a draft is never mailed
+    if invoice.status == "cancelled":
+        return None  # nothing to pay any more: no bank details, no due date
     to = address_of(session, order.buyer_id)
     if to is None:
         return None

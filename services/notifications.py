@@ -2,13 +2,14 @@
 
 import uuid
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.tables import Notification, Order
 from domain.contracts import AdminAlert
 from services import mail
+from services.ledger_accounts import insert_ignoring
 
 # The inbox every admin reads (admins are a role of the token, not a list of users).
 ADMINS = "role:admin"
@@ -87,18 +88,18 @@ MESSAGES: dict[str, tuple[tuple[str, ...], str, str]] = {
 def notify_order_event(session: Session, order: Order, event: str, key: str, at: datetime) -> None:
     audience, title, body = MESSAGES[event]
     fields = {column.key: getattr(order, column.key) for column in order.__table__.columns}
-    for party in audience:
-        user_id = {"buyer": order.buyer_id, "seller": order.seller_id}.get(party, ADMINS)
-        _notify(
-            session,
-            user_id,
-            f"{order.id}:{key}",
-            event,
-            title.format(**fields),
-            body.format(**fields),
-            order.id,
-            at,
-        )
+    readers = [
+        {"buyer": order.buyer_id, "seller": order.seller_id}.get(p, ADMINS) for p in audience
+    ]
+    message = Message(event, title.format(**fields), body.format(**fields), order.id)
+    _notify_all(session, readers, f"{order.id}:{key}", message, at)
+
+
+class Message(NamedTuple):
+    kind: str
+    title: str
+    body: str
+    order_id: str | None
 
 
 def _notify(
@@ -111,23 +112,35 @@ def _notify(
     order_id: str | None,
     at: datetime,
 ) -> None:
-    exists = session.scalar(
-        select(Notification.id).where(Notification.user_id == user_id, Notification.key == key)
-    )
-    if exists is None:
-        notification = Notification(
-            id=str(uuid.uuid4()),
-            user_id=user_id,
-            key=key,
-            kind=kind,
-            title=title,
-            body=body,
-            order_id=order_id,
-            created_at=at,
-        )
-        session.add(notification)
+    _notify_all(session, [user_id], key, Message(kind, title, body, order_id), at)
+
+
+def _notify_all(
+    session: Session, readers: list[str], key: str, message: Message, at: datetime
+) -> None:
+    """One row per reader and key, in one statement: a key written before is skipped (a
+    retried step notifies no one twice), and only the new rows are emailed."""
+    rows = [
+        {
+            "id": str(uuid.uuid4()),
+            "user_id": reader,
+            "key": key,
+            "kind": message.kind,
+            "title": message.title,
+            "body": message.body,
+            "order_id": message.order_id,
+            "created_at": at,
+        }
+        for reader in dict.fromkeys(readers)
+    ]
+    written = session.execute(
+        insert_ignoring(session, Notification)
+        .values(rows)
+        .returning(Notification.id, Notification.user_id)
+    ).all()
+    for notification_id, user_id in written:
         if user_id != ADMINS:  # the admins' inbox is a role's, with no address
-            mail.queue_notification(session, notification)
+            mail.queue_notification(session, notification_id, user_id, at)
 
 
 def alert_admins(session: Session, alert: AdminAlert) -> None:

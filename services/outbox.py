@@ -1,7 +1,9 @@
 """Workflows to start once the transaction that asks for them has committed.
 
 A row's id is the id of the workflow it starts, so asking twice (a retried activity) starts one
-workflow; the activity layer starts them after the commit (activities/outbox.py).
+workflow. The activity that wrote a row starts it right after its commit (activities/outbox.py);
+a row left behind (a worker killed between the commit and the start, a start that failed, a row
+written by the API) is started by the sweeper, a Temporal schedule (workflows/outbox_sweep.py).
 """
 
 from datetime import datetime
@@ -12,9 +14,9 @@ from sqlalchemy.orm import Session
 from db.tables import OutboxItem
 from services.ledger_accounts import insert_ignoring
 
-# session.info key: set when this transaction queued something, so that the activity flushes.
+# session.info key: what this transaction queued, (workflow id, kind, ref), started after it.
 QUEUED = "outbox_queued"
-# session.info key: set by the activity layer when a mail server is configured.
+# session.info key: set when a mail server is configured (by the worker, or an API route).
 MAIL_ON = "mail_on"
 
 
@@ -24,16 +26,26 @@ def enqueue(session: Session, workflow_id: str, kind: str, ref: str, at: datetim
             id=workflow_id, kind=kind, ref=ref, created_at=at
         )
     )
-    session.info[QUEUED] = True
+    session.info.setdefault(QUEUED, []).append((workflow_id, kind, ref))
 
 
 def mail_on(session: Session) -> bool:
     return bool(session.info.get(MAIL_ON))
 
 
-def pending(session: Session, limit: int = 200) -> list[OutboxItem]:
-    query = select(OutboxItem).order_by(OutboxItem.created_at, OutboxItem.id).limit(limit)
-    return list(session.scalars(query))
+def queued(session: Session) -> list[tuple[str, str, str]]:
+    return list(session.info.get(QUEUED, []))
+
+
+def left_behind(session: Session, before: datetime, limit: int = 500) -> list[tuple[str, str, str]]:
+    """Rows older than `before`: their own transaction's start did not happen (or failed)."""
+    query = (
+        select(OutboxItem.id, OutboxItem.kind, OutboxItem.ref)
+        .where(OutboxItem.created_at < before)
+        .order_by(OutboxItem.created_at, OutboxItem.id)
+        .limit(limit)
+    )
+    return [(row.id, row.kind, row.ref) for row in session.execute(query)]
 
 
 def started(session: Session, ids: list[str]) -> None:

@@ -15,7 +15,14 @@ MAX_LENGTH = 320
 
 
 def usable(address: object) -> str | None:
-    if isinstance(address, str) and len(address) <= MAX_LENGTH and _ADDRESS.match(address):
+    """The claim when it is one plain mailbox (fullmatch: `$` would let a final newline through
+    into a header); None otherwise."""
+    if (
+        isinstance(address, str)
+        and len(address) <= MAX_LENGTH
+        and address.isprintable()
+        and _ADDRESS.fullmatch(address)
+    ):
         return address
     return None
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import email
+import socket
 from email.message import EmailMessage
 from email.policy import default
 from typing import Any
@@ -53,3 +54,9 @@ def attachments(message: EmailMessage) -> list[tuple[str, bytes]]:
         for part in message.iter_attachments()
         if isinstance(part, EmailMessage)
     ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

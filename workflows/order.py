@@ -58,7 +58,6 @@ with workflow.unsafe.imports_passed_through():
 
 SYSTEM = "system"
 DEFAULT_BANK_TRANSFER_TIMEOUT = timedelta(days=3)
-DEFAULT_BANK_TRANSFER_GRACE = timedelta(days=2)
 DEFAULT_ESCROW_HOLD = timedelta(days=3)
 # Orders delivered before this change ended at delivery; since, they go on to the payout.
 ESCROW_PAYOUT = "escrow-payout"
@@ -350,10 +349,9 @@ class OrderWorkflow:
     async def _payment_timed_out(self) -> None:
         """Unpaid at the deadline: cancelled. A bank transfer's invoice first goes overdue at
         the end of its due date, and the order is cancelled when its grace is over."""
-        grace = self._params.timeouts.bank_transfer_grace
-        if await self._payments.went_overdue(
-            DEFAULT_BANK_TRANSFER_GRACE if grace is None else grace
-        ):
+        # An order started before the grace existed keeps the rule it was started under.
+        grace = self._params.timeouts.bank_transfer_grace or timedelta(0)
+        if await self._payments.went_overdue(grace):
             return
         if self._order.charging:
             await self._request_cancel(

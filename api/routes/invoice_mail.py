@@ -1,13 +1,12 @@
 """Sending an issued invoice to its buyer again (the seller or an admin)."""
 
-import uuid
-
 from sqlalchemy.orm import Session
 from temporalio.common import WorkflowIDReusePolicy
 
 from api.db import reading
-from api.deps import ClientDep, PrincipalDep, SettingsDep, ViewerDep
+from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep, ViewerDep
 from api.errors import ApiError, forbidden, not_found
+from api.order_limits import rate_limit
 from api.routing import SlashRouter
 from api.schemas import InvoiceOut
 from api.views import invoice_out
@@ -29,6 +28,7 @@ async def send_invoice(
     viewer: ViewerDep,
     settings: SettingsDep,
     client: ClientDep,
+    keyed: KeyedDep,
 ) -> InvoiceOut:
     """202: the email is on its way (a workflow of its own, retried while the mail server is
     down); 409 for a draft or cancelled invoice, or when there is nowhere to send it."""
@@ -59,13 +59,16 @@ async def send_invoice(
         raise ApiError(409, EMAIL_UNAVAILABLE, "No mail server is configured (SMTP_URL)")
     if address is None:
         raise ApiError(409, EMAIL_UNAVAILABLE, "The buyer has no known email address")
+    # A buyer's inbox is not the seller's to flood: a few sends per invoice and window.
+    await rate_limit(settings, "invoice_send", invoice_id)
     await call_workflow(
         client.start_workflow(
             MailWorkflow.run,
             OutboxRef(
                 ref=f"invoice:{invoice_id}", retry_max_interval=settings.mail_retry_max_interval
             ),
-            id=f"mail-invoice:{invoice_id}:resend-{uuid.uuid4().hex}",
+            # With an Idempotency-Key, a retried request names the same email: sent once.
+            id=f"mail-invoice:{invoice_id}:resend-{keyed.id_for(f'invoice-send:{invoice_id}')}",
             task_queue=settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )

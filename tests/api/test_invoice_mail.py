@@ -6,14 +6,18 @@ from collections.abc import Callable
 
 import httpx
 import jwt
+from sqlalchemy import select
 
-from api.auth import AUDIENCE
+from api.auth import AUDIENCE, decode_token, issue_token
+from api.contacts import EmailBook
 from db.engine import session_scope
-from db.tables import UserEmail
+from db.tables import Notification, OutboxItem, UserEmail
 from db.types import utcnow
+from services import user_emails
 from services.user_emails import remember
 from tests.api.conftest import SECRET, Api
 from tests.api.test_invoice_documents import issue_with_credit_note, seeded
+from tests.api.test_wallets import fund
 
 
 def error_of(answer: httpx.Response, status: int) -> str:
@@ -99,3 +103,87 @@ async def test_the_latest_email_claim_is_where_mail_goes(api: Api) -> None:
     for bad in ["ada@new.test\r\nBcc: all@x.test", "a@x.test, b@y.test", 42, "no-at-sign"]:
         await read_with(bad)
         assert stored() == "ada@new.test"
+
+
+def with_email(api: Api, sub: str, roles: list[str], address: str) -> httpx.AsyncClient:
+    token = issue_token(SECRET, sub, roles, email=address)
+    transport = httpx.ASGITransport(app=api.app)
+    return httpx.AsyncClient(
+        transport=transport, base_url="http://api", headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+async def test_a_wallet_adjustment_notification_is_emailed_when_smtp_is_set(
+    make_api: Callable[..., Api],
+) -> None:
+    api = make_api(smtp_url="smtp://127.0.0.1:2525")
+    url = api.settings.database_url
+    wallet_id = fund(url, "buyer-9", "10.00", "seed")
+    async with with_email(api, "buyer-9", ["buyer"], "ada@buyers.test") as owner:
+        assert (await owner.get("/api/wallets/my_wallet/")).status_code == 200
+    async with api.client("admin-1", "admin") as admin:
+        answer = await admin.post(
+            f"/api/wallets/{wallet_id}/adjust/", json={"amount": "5.00", "reason": "goodwill"}
+        )
+        assert answer.status_code == 200, answer.text
+    with session_scope(url, read_only=True) as session:
+        told = session.scalars(
+            select(Notification).where(
+                Notification.user_id == "buyer-9", Notification.kind == "wallet_adjusted"
+            )
+        ).one()
+        queued = {row.ref for row in session.scalars(select(OutboxItem))}
+    assert f"notification:{told.id}" in queued
+
+
+async def test_a_seller_sends_one_invoice_again_a_few_times_an_hour(
+    make_api: Callable[..., Api],
+) -> None:
+    api = make_api(smtp_url="smtp://127.0.0.1:2525")
+    url = api.settings.database_url
+    order, invoice = seeded(url)
+    issue_with_credit_note(url, invoice.id)
+    with session_scope(url) as session:
+        user_emails.remember(session, order.buyer_id, "ada@buyers.test", utcnow())
+    async with api.client(order.seller_id, "seller") as seller:
+        answers = [
+            (await seller.post(f"/api/invoices/{invoice.id}/send/")).status_code for _ in range(20)
+        ]
+    # INVOICE_SEND_RATE_LIMIT (3) an hour per invoice; then 429 with Retry-After.
+    assert answers == [202] * 3 + [429] * 17, answers
+    assert len(api.engine.starts) == 3
+    async with api.client(order.seller_id, "seller") as seller:
+        refused = await seller.post(f"/api/invoices/{invoice.id}/send/")
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) > 0
+
+
+async def test_a_keyed_send_repeated_sends_one_email(make_api: Callable[..., Api]) -> None:
+    api = make_api(smtp_url="smtp://127.0.0.1:2525")
+    url = api.settings.database_url
+    order, invoice = seeded(url)
+    issue_with_credit_note(url, invoice.id)
+    with session_scope(url) as session:
+        user_emails.remember(session, order.buyer_id, "ada@buyers.test", utcnow())
+    async with api.client(order.seller_id, "seller") as seller:
+        headers = {"Idempotency-Key": "send-again-1"}
+        first = await seller.post(f"/api/invoices/{invoice.id}/send/", headers=headers)
+        again = await seller.post(f"/api/invoices/{invoice.id}/send/", headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.headers["idempotent-replayed"] == "true"
+    assert len(api.engine.starts) == 1
+
+
+async def test_two_api_processes_store_the_latest_claim_within_their_freshness(
+    sqlite_url: str,
+) -> None:
+    """Each process skips a write it made less than FRESH_FOR_SECONDS ago; past that window,
+    a user back on an older address is stored with it whatever the other process wrote."""
+    first_process, second_process = EmailBook(fresh_for=0), EmailBook(fresh_for=0)
+    old = decode_token(issue_token(SECRET, "user-7", ["buyer"], email="old@mail.test"), SECRET)
+    new = decode_token(issue_token(SECRET, "user-7", ["buyer"], email="new@mail.test"), SECRET)
+    await first_process.note(sqlite_url, old)
+    await second_process.note(sqlite_url, new)
+    await first_process.note(sqlite_url, old)  # the user is back on the old address
+    with session_scope(sqlite_url, read_only=True) as session:
+        assert session.get(UserEmail, "user-7").email == "old@mail.test"  # type: ignore[union-attr]

@@ -20,6 +20,7 @@ from api.auth import issue_token
 from tests.e2e.conftest import SECRET, Stack, free_port, running_stack
 from tests.e2e.flows import list_item, pay, place_order
 from tests.mailbox import attachments, smtp_server
+from workflows.client import schedule_outbox_sweeper
 from workflows.order import OrderWorkflow
 
 
@@ -177,3 +178,36 @@ async def wait_failing_for(handle: WorkflowHandle, down: timedelta) -> None:
                 return
         assert loop.time() < deadline, pending
         await asyncio.sleep(0.5)
+
+
+async def test_an_email_an_api_request_queued_is_started_by_the_sweeper(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """An admin's wallet adjustment is written by the API, which starts no workflow: its email
+    waits in the outbox until the sweeper (a Temporal schedule) starts it."""
+    port = free_port()
+    controller, box = smtp_server(port)
+    suffix = uuid.uuid4().hex[:8]
+    buyer_mail = f"ada-{suffix}@buyers.test"
+    try:
+        async with mail_stack(dev_env, tmp_path, port) as stack:
+            queue = stack.settings.task_queue
+            await schedule_outbox_sweeper(stack.env.client, queue, timedelta(seconds=1))
+            buyer = client(stack, f"buyer-{suffix}", "buyer", buyer_mail)
+            admin = client(stack, f"admin-{suffix}", "admin", None)
+            try:
+                async with buyer, admin:
+                    wallet = (await buyer.get("/api/wallets/my_wallet/")).json()
+                    adjusted = await admin.post(
+                        f"/api/wallets/{wallet['id']}/adjust/",
+                        json={"amount": "5.00", "reason": "goodwill"},
+                    )
+                    assert adjusted.status_code == 200, adjusted.text
+                    [mailed] = await box.wait_for(
+                        lambda m: m["To"] == buyer_mail and m["Subject"] == "Wallet adjusted"
+                    )
+                    assert "+5.00 USD: goodwill" in mailed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            finally:
+                await stack.env.client.get_schedule_handle(f"outbox-sweeper-{queue}").delete()
+    finally:
+        controller.stop()
