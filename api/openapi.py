@@ -89,6 +89,8 @@ REFUSALS: dict[tuple[str, str], set[int]] = {
     # 404 order; 409 invalid_transition, payment_in_progress; 422 discount_invalid.
     ("POST", "/api/discounts/apply/"): {403, 404},
     ("POST", "/api/webhook-endpoints/"): {403},  # a pure buyer
+    # 403 the buyer; 409 a draft or cancelled invoice, email_unavailable; 429 sent too often.
+    ("POST", "/api/invoices/{invoice_id}/send/"): {403, 409, 429},
 }
 
 

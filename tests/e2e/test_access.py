@@ -4,6 +4,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -13,6 +14,9 @@ from fastapi.routing import iter_route_contexts
 
 from api.app import create_app
 from config import Settings
+from db.engine import session_scope
+from db.tables import CreditNote
+from db.types import utcnow
 from tests.e2e.conftest import SECRET, Party, Stack, party_on
 from tests.e2e.flows import ADDRESS, list_item, pay, place_order
 from tests.e2e.wallet_flows import funded_payout
@@ -185,6 +189,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/invoices/"): Rule(EVERYONE, hidden="stranger"),
     ("GET", "/api/invoices/{invoice_id}/"): Rule(PARTIES, hidden="stranger"),
+    ("GET", "/api/invoices/{invoice_id}/pdf/"): Rule(PARTIES, hidden="stranger"),
+    # API.md: "the seller or admin" sends it again (the order's draft invoice: a 409 past access).
+    ("POST", "/api/invoices/{invoice_id}/send/"): Rule("seller admin", "buyer", "stranger"),
+    ("GET", "/api/credit-notes/{credit_note_id}/pdf/"): Rule(PARTIES, hidden="stranger"),
     ("GET", "/api/notifications/"): Rule(EVERYONE, hidden="seller admin stranger"),
     ("POST", "/api/notifications/{notification_id}/read/"): Rule(
         "buyer", hidden="seller admin stranger"
@@ -294,6 +302,9 @@ async def objects(stack: Stack) -> dict[str, str]:
         discount = await party.admin.post("/api/discounts/", json=discount_body({}))
         assert discount.status_code == 201, discount.text
         endpoint_id = silent_endpoint(stack.settings.database_url, party.seller_id)
+        note_id = credit_note_for(
+            stack.settings.database_url, paid["invoice_id"], refund.json()["id"]
+        )
     assert notes, "the buyer was notified of something"
     return {
         "buyer": party.buyer_id,
@@ -310,7 +321,25 @@ async def objects(stack: Stack) -> dict[str, str]:
         "discount_id": discount.json()["id"],
         "discount_code": discount.json()["code"],
         "endpoint_id": endpoint_id,
+        "credit_note_id": note_id,
     }
+
+
+def credit_note_for(url: str, invoice_id: str, refund_id: str) -> str:
+    """A credit note against the paid order's invoice, written as a completed refund would (the
+    refund itself is the open one above: access is decided by the invoice's order)."""
+    with session_scope(url) as session:
+        note = CreditNote(
+            id=str(uuid.uuid4()),
+            credit_note_number=f"CN-T-{uuid.uuid4().hex[:12]}",
+            invoice_id=invoice_id,
+            refund_id=refund_id,
+            amount=Decimal("1.00"),
+            currency="USD",
+            created_at=utcnow(),
+        )
+        session.add(note)
+        return note.id
 
 
 def envelope_of(response: httpx.Response) -> dict[str, Any]:
