@@ -18,18 +18,29 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from db.engine import session_scope
 from db.types import utcnow
 from services import webhook_delivery
-from services.webhook_addresses import AddressRefused, Resolver, Target, check_url
+from services.webhook_addresses import (
+    AddressRefused,
+    Resolver,
+    ResolveTimeout,
+    Target,
+    check_url_within,
+)
 from services.webhook_delivery import Attempt, Over
 from services.webhook_signatures import HEADER, sign
 
 TIMEOUT_SECONDS = 10.0
+# A name that does not resolve in this long is tried again at the next attempt.
+RESOLVE_SECONDS = 3.0
 # The receiver's answer is not ours to store: at most this much of it is read.
 MAX_RESPONSE_BYTES = 4096
+# How long a refusal's body is read for the log.
+BODY_SECONDS = 2.0
 USER_AGENT = "order-engine-webhooks/1"
 # Attempts at once in one worker: in all, and to one endpoint. A slow or dead endpoint holds at
 # most its share of the worker's activity slots (the gateway calls keep the rest); an attempt
 # over the bounds waits its turn (BUSY_RETRY), not counted as an attempt.
 MAX_IN_FLIGHT = 16
+# Per receiver (host and port), however many endpoints point at it.
 MAX_IN_FLIGHT_PER_ENDPOINT = 4
 BUSY_RETRY = timedelta(seconds=3)
 
@@ -57,6 +68,8 @@ class Slots:
 class Outcome:
     status_code: int | None
     error: str | None
+    # No retry can change it (a URL the client cannot send).
+    final: bool = False
 
 
 class WebhookActivities:
@@ -80,10 +93,12 @@ class WebhookActivities:
     @activity.defn
     async def deliver_webhook(self, delivery_id: str) -> str:
         """`succeeded` (or the status of a delivery that already ended); raises otherwise."""
-        endpoint_id = await asyncio.to_thread(self._endpoint_of, delivery_id)
-        if not self._slots.take(endpoint_id):
+        # Counted per receiver, not per endpoint: one dead host behind many endpoints holds
+        # one receiver's share.
+        receiver = await asyncio.to_thread(self._receiver_of, delivery_id)
+        if not self._slots.take(receiver):
             raise ApplicationError(
-                f"endpoint {endpoint_id} has as many attempts running as it may: waiting a turn",
+                f"{receiver} has as many attempts running as it may: waiting a turn",
                 type="webhook_endpoint_busy",
                 next_retry_delay=BUSY_RETRY,
                 category=ApplicationErrorCategory.BENIGN,
@@ -91,7 +106,7 @@ class WebhookActivities:
         try:
             return await self._attempt(delivery_id)
         finally:
-            self._slots.give_back(endpoint_id)
+            self._slots.give_back(receiver)
 
     async def _attempt(self, delivery_id: str) -> str:
         attempt = await asyncio.to_thread(self._begin, delivery_id)
@@ -100,14 +115,21 @@ class WebhookActivities:
                 raise _final(attempt.reason, "webhook_undeliverable")
             return attempt.status
         try:
-            target = await asyncio.to_thread(
-                check_url, attempt.url, self._allow_loopback, self._resolve
+            target = await check_url_within(
+                attempt.url, self._allow_loopback, RESOLVE_SECONDS, self._resolve
             )
+        except ResolveTimeout as slow:
+            await asyncio.to_thread(self._record, delivery_id, Outcome(None, str(slow)))
+            raise ApplicationError(
+                str(slow), type="webhook_not_accepted", category=ApplicationErrorCategory.BENIGN
+            ) from None
         except AddressRefused as refused:
             await asyncio.to_thread(self._record, delivery_id, Outcome(None, refused.reason))
             raise _final(f"address refused: {refused.reason}", "webhook_address_refused") from None
         outcome = await post(target, attempt, self._verify)
         status = await asyncio.to_thread(self._record, delivery_id, outcome)
+        if outcome.final:
+            raise _final(outcome.error or "undeliverable", "webhook_address_refused")
         if status != "pending":
             return status
         raise ApplicationError(
@@ -121,9 +143,9 @@ class WebhookActivities:
         """The retries are over: the delivery is `failed` (its last outcome stays in the log)."""
         return await asyncio.to_thread(self._give_up, delivery_id)
 
-    def _endpoint_of(self, delivery_id: str) -> str:
+    def _receiver_of(self, delivery_id: str) -> str:
         with session_scope(self._url, read_only=True) as session:
-            return webhook_delivery.endpoint_of(session, delivery_id) or ""
+            return webhook_delivery.receiver_of(session, delivery_id)
 
     def _begin(self, delivery_id: str) -> Attempt | Over:
         with session_scope(self._url) as session:
@@ -172,6 +194,9 @@ async def post(target: Target, attempt: Attempt, verify: ssl.SSLContext | bool =
         return Outcome(None, f"no answer within {TIMEOUT_SECONDS:.0f} s")
     except httpx.HTTPError as failed:
         return Outcome(None, f"{type(failed).__name__}: {failed}")
+    except (httpx.InvalidURL, UnicodeError, ValueError) as unsendable:
+        # The checker let through a URL the client cannot send: final, with its reason.
+        return Outcome(None, f"the URL cannot be sent: {unsendable}", final=True)
     return Outcome(None, error)
 
 
@@ -188,16 +213,21 @@ async def _post_to(
     request = client.build_request("POST", url, content=body, headers=headers)
     request.extensions.update(extensions)
     response = await client.send(request, stream=True)
+    if 200 <= response.status_code < 300:
+        # Accepted once the status line is in: a body that never ends changes nothing.
+        await response.aclose()
+        return Outcome(response.status_code, None)
+    seen = b""
     try:
-        seen = b""
-        async for chunk in response.aiter_raw():
-            seen += chunk
-            if len(seen) >= MAX_RESPONSE_BYTES:
-                break
+        async with asyncio.timeout(BODY_SECONDS):
+            async for chunk in response.aiter_raw():
+                seen += chunk
+                if len(seen) >= MAX_RESPONSE_BYTES:
+                    break
+    except TimeoutError:
+        pass  # the status says enough; the body was only for the log
     finally:
         await response.aclose()
-    if 200 <= response.status_code < 300:
-        return Outcome(response.status_code, None)
     snippet = seen[:200].decode("utf-8", "replace")
     return Outcome(response.status_code, f"HTTP {response.status_code}: {snippet}".strip())
 

@@ -2,9 +2,11 @@
 whose every resolved address is public. The delivery connects to an address checked here, never
 resolving the name a second time (DNS rebinding)."""
 
+import asyncio
 import ipaddress
 import socket
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,7 +88,10 @@ def refusal(address: IPAddress, allow_loopback: bool) -> str | None:
 
 
 def parse(url: str) -> tuple[str, str, int, str]:
-    """scheme, host, port, path-with-query of an acceptable URL (before any resolution)."""
+    """scheme, host, port, path-with-query of an acceptable URL (before any resolution); an
+    international name in its ASCII (IDNA) form, as it goes into DNS, SNI and `Host`."""
+    if not url.isprintable() or any(c.isspace() for c in url):
+        raise AddressRefused("the URL may not contain spaces or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -98,6 +103,10 @@ def parse(url: str) -> tuple[str, str, int, str]:
         raise AddressRefused("the URL must start with https://")
     if not host:
         raise AddressRefused("the URL has no host")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise AddressRefused(f"{host!r} is not a valid host name") from None
     if parts.username is not None or parts.password is not None:
         raise AddressRefused("the URL may not carry a user name or password")
     if parts.fragment:
@@ -142,3 +151,36 @@ def check_url(url: str, allow_loopback: bool, resolve: Resolver = socket.getaddr
 def _loopback(address: IPAddress) -> bool:
     inner = _embedded(address)
     return (inner or address).is_loopback
+
+
+# Name lookups block a thread until the resolver gives up: they get threads of their own, so a
+# name whose DNS never answers holds one of these, never one the database calls need.
+# As many as a worker has attempts at once (activities/webhooks.py: MAX_IN_FLIGHT).
+_RESOLVERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="webhook-dns")
+
+
+class ResolveTimeout(Exception):
+    """The name did not resolve in time (retry later; not a refusal)."""
+
+
+async def check_url_within(
+    url: str, allow_loopback: bool, seconds: float, resolve: Resolver = socket.getaddrinfo
+) -> Target:
+    """`check_url` on the resolvers' own threads, given up after `seconds`; an address
+    literal needs no lookup, and no thread."""
+    if _is_literal(parse(url)[1]):
+        return check_url(url, allow_loopback, resolve)
+    loop = asyncio.get_running_loop()
+    checking = loop.run_in_executor(_RESOLVERS, check_url, url, allow_loopback, resolve)
+    try:
+        return await asyncio.wait_for(checking, seconds)
+    except TimeoutError:
+        raise ResolveTimeout(f"the host did not resolve within {seconds:.0f} s") from None
+
+
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from db.tables import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from services.webhook_addresses import AddressRefused, parse
 from services.webhook_secrets import SecretUnreadable, unseal
 
 
@@ -40,9 +41,17 @@ def body_of(event: WebhookEvent) -> bytes:
     return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode()
 
 
-def endpoint_of(session: Session, delivery_id: str) -> str | None:
+def receiver_of(session: Session, delivery_id: str) -> str:
+    """Who receives the delivery: its URL's host and port (several endpoints, one receiver)."""
     delivery = session.get(WebhookDelivery, delivery_id)
-    return None if delivery is None else delivery.endpoint_id
+    endpoint = session.get(WebhookEndpoint, delivery.endpoint_id) if delivery else None
+    if endpoint is None:
+        return ""
+    try:
+        _, host, port, _ = parse(endpoint.url)
+    except AddressRefused:
+        return endpoint.url
+    return f"{host}:{port}"
 
 
 def begin_attempt(session: Session, delivery_id: str, master_key: str) -> Attempt | Over:

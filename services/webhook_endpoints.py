@@ -1,7 +1,6 @@
 """Webhook endpoints of sellers and admins: made with a secret shown once, listed, deleted
 (kept as deleted: their deliveries' log stays readable, and pending ones give up)."""
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -12,11 +11,12 @@ from sqlalchemy.orm import Session
 from db.tables import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from domain.webhooks import normalized_events
 from services.pagination import page
-from services.webhook_secrets import new_secret, seal
+from services.webhook_secrets import new_secret, seal, unseal
 
 
 def create(
     session: Session,
+    endpoint_id: str,
     owner_id: str,
     owner_role: str,
     url: str,
@@ -24,10 +24,15 @@ def create(
     master_key: str,
     at: datetime,
 ) -> tuple[WebhookEndpoint, str]:
-    """The endpoint and its secret in clear (returned once: only its sealed form is stored)."""
+    """The endpoint and its secret in clear (shown to its maker only: the stored form is
+    sealed). `endpoint_id` comes from the request's Idempotency-Key when there is one: a request
+    repeated after a failure gets the endpoint its first try made, not a second one."""
+    made = session.get(WebhookEndpoint, endpoint_id)
+    if made is not None and made.owner_id == owner_id:
+        return made, unseal(made.secret, master_key)
     secret = new_secret()
     endpoint = WebhookEndpoint(
-        id=str(uuid.uuid4()),
+        id=endpoint_id,
         owner_id=owner_id,
         owner_role=owner_role,
         url=url,

@@ -1,13 +1,13 @@
 """Outbound webhook endpoints (API.md, Outbound webhooks): a seller's or admin's own, made
 with a secret shown once; their delivery log. (Inbound Stripe events: routes/webhooks.py.)"""
 
-import asyncio
+import socket
 
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
 from api.db import in_transaction, reading
-from api.deps import PrincipalDep, SettingsDep
+from api.deps import KeyedDep, PrincipalDep, SettingsDep
 from api.errors import ApiError, forbidden, not_found
 from api.params import Cursor, Limit
 from api.routing import SlashRouter
@@ -20,7 +20,10 @@ from api.webhook_schemas import (
 )
 from db.types import utcnow
 from services import webhook_endpoints
-from services.webhook_addresses import AddressRefused, check_url
+from services.webhook_addresses import AddressRefused, Resolver, ResolveTimeout, check_url_within
+
+# How names are resolved (tests put a resolver of their own here).
+resolve_host: Resolver = socket.getaddrinfo
 
 router = SlashRouter(tags=["webhook-endpoints"])
 RESOLVE_WITHIN = 5.0
@@ -45,22 +48,30 @@ def _role_of(me: Principal) -> str:
 
 @router.post("/api/webhook-endpoints/", status_code=201, response_model=WebhookEndpointCreatedOut)
 async def create_endpoint(
-    body: WebhookEndpointCreate, me: PrincipalDep, settings: SettingsDep
+    body: WebhookEndpointCreate, me: PrincipalDep, settings: SettingsDep, keyed: KeyedDep
 ) -> WebhookEndpointCreatedOut:
     role = _role_of(me)
     try:
-        # A courtesy now (resolving the name off the event loop, bounded); the real check is
-        # at every delivery.
-        checking = asyncio.to_thread(check_url, body.url, settings.webhook_allow_loopback)
-        await asyncio.wait_for(checking, RESOLVE_WITHIN)
+        # A courtesy now (resolving the name on the resolvers' own threads, bounded); the real
+        # check is at every delivery.
+        await check_url_within(
+            body.url, settings.webhook_allow_loopback, RESOLVE_WITHIN, resolve_host
+        )
     except AddressRefused as refused:
         raise _url_refused(refused.reason) from None
-    except TimeoutError:
-        raise _url_refused(f"the host did not resolve within {RESOLVE_WITHIN:.0f} s") from None
+    except ResolveTimeout as slow:
+        raise _url_refused(str(slow)) from None
 
     def write(session: Session) -> WebhookEndpointCreatedOut:
         endpoint, secret = webhook_endpoints.create(
-            session, me.user_id, role, body.url, body.events, settings.jwt_secret, utcnow()
+            session,
+            keyed.id_for("webhook-endpoint"),
+            me.user_id,
+            role,
+            body.url,
+            body.events,
+            settings.jwt_secret,
+            utcnow(),
         )
         shown = WebhookEndpointOut.model_validate(endpoint, from_attributes=True)
         return WebhookEndpointCreatedOut(**shown.model_dump(), secret=secret)

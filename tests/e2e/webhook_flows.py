@@ -1,5 +1,7 @@
 """Webhook endpoints the end-to-end tests need on stacks without WEBHOOK_ALLOW_LOOPBACK."""
 
+import uuid
+
 from db.engine import session_scope
 from db.types import utcnow
 from services import webhook_endpoints
@@ -12,6 +14,7 @@ def silent_endpoint(database_url: str, seller_id: str) -> str:
     with session_scope(database_url) as session:
         endpoint, _secret = webhook_endpoints.create(
             session,
+            str(uuid.uuid4()),
             seller_id,
             "seller",
             "http://127.0.0.1:9/never-called",

@@ -37,7 +37,7 @@ def seed(url: str, endpoint_url: str) -> tuple[str, str]:
     upgrade(url)
     with session_scope(url) as session:
         endpoint, secret = webhook_endpoints.create(
-            session, "seller-d", "seller", endpoint_url, ["*"], MASTER, utcnow()
+            session, str(uuid.uuid4()), "seller-d", "seller", endpoint_url, ["*"], MASTER, utcnow()
         )
         event_id = f"order.created:{uuid.uuid4()}"
         session.add(

@@ -3,6 +3,7 @@ step writes nothing twice), one delivery per listening endpoint (the order's sel
 admins', subscribed to the type), each queued in the outbox as `webhook-<delivery id>`; none
 for other sellers, deleted endpoints, or when nobody listens."""
 
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -37,7 +38,14 @@ def made(database_url: str) -> Iterator[list[str]]:
 def endpoint(url: str, made: list[str], owner: str, role: str, events: list[str]) -> str:
     with session_scope(url) as session:
         row, _secret = webhook_endpoints.create(
-            session, owner, role, "https://93.184.215.14/", events, MASTER, utcnow()
+            session,
+            str(uuid.uuid4()),
+            owner,
+            role,
+            "https://93.184.215.14/",
+            events,
+            MASTER,
+            utcnow(),
         )
         made.append(row.id)
         return row.id
