@@ -173,7 +173,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rss_end = {"worker": rss_mib(stack.worker_pid), "api": rss_mib(stack.api_pid)}
         with rec.phase("plans"):
             shipped_id = driven["shipped"].ids[0]
-            plans = explain_all(stack.database_url, cast.buyers[0], cast.sellers[0], shipped_id)
+            reader = next(o.buyer for o in driven["opened"].orders if o.id == shipped_id)
+            plans = explain_all(
+                stack.database_url, cast.buyers[0], cast.sellers[0], (shipped_id, reader)
+            )
         worker_peak, api_peak = worker_rss.peak_mib, api_rss.peak_mib
     return figures(
         args=args,
