@@ -55,6 +55,8 @@ class Order(Base):
     __table_args__ = (
         Index("ix_orders_buyer", "buyer_id", "created_at"),
         Index("ix_orders_seller", "seller_id", "created_at"),
+        # A seller's orders in one status (`?role=seller&status=confirmed`: what to ship).
+        Index("ix_orders_seller_status", "seller_id", "status", "created_at", "id"),
         Index("ix_orders_created", "created_at", "id"),
     )
 

@@ -1,0 +1,47 @@
+"""The order lists walk an index that fits their filter (bench/open_orders.py shows the plans at
+scale on PostgreSQL): a role alone is the filter, without the visibility OR beside it."""
+
+from typing import Any
+
+from sqlalchemy import event
+
+from db.engine import get_engine, session_scope
+from services.order_queries import Viewer, list_orders
+
+
+def plan_of(url: str, role: str | None, status: str | None) -> str:
+    """SQLite's plan of the list query, as list_orders sends it."""
+    engine = get_engine(url, False)  # the engine the sessions use (the cache keys by arguments)
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM orders" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with session_scope(url) as session:
+            list_orders(session, Viewer("user-1", False), role, status, 50, None)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    [(statement, parameters)] = sent
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        return "\n".join(str(row[-1]) for row in rows)
+
+
+def test_a_sellers_orders_in_one_status_use_their_index(sqlite_url: str) -> None:
+    plan = plan_of(sqlite_url, "seller", "confirmed")
+    # Both equalities in the index, and its order is the page's: no sort at all.
+    assert "ix_orders_seller_status (seller_id=? AND status=?)" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
+
+
+def test_a_buyers_orders_use_the_buyers_index_alone(sqlite_url: str) -> None:
+    plan = plan_of(sqlite_url, "buyer", None)
+    assert "ix_orders_buyer" in plan and "MULTI-INDEX OR" not in plan, plan
+
+
+def test_without_a_role_both_sides_are_searched_by_index(sqlite_url: str) -> None:
+    plan = plan_of(sqlite_url, None, None)
+    assert "MULTI-INDEX OR" in plan and "SCAN orders" not in plan, plan
