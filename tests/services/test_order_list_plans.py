@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from bench.open_orders_data import Cast, write_past_orders
 from db.engine import get_engine, session_scope
 from services.order_queries import Viewer, list_orders
 
@@ -45,3 +46,43 @@ def test_a_buyers_orders_use_the_buyers_index_alone(sqlite_url: str) -> None:
 def test_without_a_role_both_sides_are_searched_by_index(sqlite_url: str) -> None:
     plan = plan_of(sqlite_url, None, None)
     assert "MULTI-INDEX OR" in plan and "SCAN orders" not in plan, plan
+
+
+def test_on_postgresql_a_buyers_page_is_read_from_the_index_without_an_or(
+    postgres_url: str,
+) -> None:
+    """20,000 past orders (bench/open_orders_data.py), analysed: a buyer's page is read from
+    their index alone, never a BitmapOr of the buyer and seller indexes."""
+    cast = Cast(
+        [f"plan-buyer-{i}" for i in range(10)],
+        [f"plan-seller-{i}" for i in range(5)],
+        [f"past-buyer-{i}" for i in range(100)],
+        [f"past-seller-{i}" for i in range(20)],
+    )
+    write_past_orders(postgres_url, cast, 20_000, seed=7)
+    engine = get_engine(postgres_url, False)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE orders")
+    for role in ("buyer", "seller"):
+        plan = pg_plan_of(postgres_url, Viewer(f"plan-{role}-0", False), role)
+        assert "BitmapOr" not in plan and "Index" in plan, plan
+
+
+def pg_plan_of(url: str, viewer: Viewer, role: str) -> str:
+    engine = get_engine(url, False)
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM orders" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with session_scope(url) as session:
+            list_orders(session, viewer, role, None, 50, None)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    [(statement, parameters)] = sent
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+        return "\n".join(str(row[0]) for row in rows)
