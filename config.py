@@ -72,8 +72,9 @@ class Settings(BaseSettings):
     # How often one invoice may be sent again (POST /api/invoices/{id}/send/) per window; then 429.
     invoice_send_rate_limit: int = Field(default=3, ge=1)
     invoice_send_rate_window: Duration = timedelta(hours=1)
-    # How often the outbox's sweeper starts the emails and webhook deliveries left behind.
-    outbox_sweep_every: Duration = timedelta(seconds=30)
+    # How often the outbox's sweeper starts the emails and webhook deliveries left behind (a
+    # worker killed between a commit and its starts, a Temporal that did not answer in time).
+    outbox_sweep_every: Duration = timedelta(minutes=5)
     tax_rate: Decimal = Field(default=Decimal("0"), ge=0, lt=1)
     platform_fee_rate: Decimal = Field(default=Decimal("0.05"), ge=0, lt=1)
     currency: Annotated[str, AfterValidator(two_decimal_currency)] = "USD"

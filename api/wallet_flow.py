@@ -11,10 +11,12 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from activities.outbox import Item
 from api.auth import Principal
 from api.db import in_transaction, reading
 from api.deps import Keyed, require_role
 from api.errors import ApiError, not_found
+from api.outbox_starts import start_after_commit
 from api.wallet_schemas import (
     AdjustCreate,
     PayoutOut,
@@ -153,7 +155,12 @@ async def withdraw(
 
 
 async def adjust(
-    wallet_id: str, body: AdjustCreate, me: Principal, settings: Settings, keyed: Keyed
+    wallet_id: str,
+    body: AdjustCreate,
+    me: Principal,
+    settings: Settings,
+    keyed: Keyed,
+    client: Client,
 ) -> Any:
     require_role(me, "admin")
     adjustment = wallets.Adjustment(
@@ -165,10 +172,14 @@ async def adjust(
         at=utcnow(),
     )
 
+    queued: list[Item] = []
+
     def write(session: Session) -> Any:
-        # Its notification is emailed too; the outbox's sweeper starts that email.
+        # Its notification is emailed too, by a workflow started once this commits.
         session.info[outbox.MAIL_ON] = bool(settings.smtp_url)
-        return wallets.adjust(session, adjustment)
+        wallet = wallets.adjust(session, adjustment)
+        queued[:] = outbox.queued(session)
+        return wallet
 
     try:
         wallet = await in_transaction(settings.database_url, write)
@@ -180,4 +191,5 @@ async def adjust(
         ) from None
     if wallet is None:
         raise not_found("Wallet")
+    await start_after_commit(client, settings, queued)
     return wallet

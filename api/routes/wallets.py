@@ -85,6 +85,11 @@ async def get_wallet(wallet_id: str, viewer: ViewerDep, settings: SettingsDep) -
 
 @router.post("/api/wallets/{wallet_id}/adjust/", response_model=WalletOut)
 async def adjust(
-    wallet_id: str, body: AdjustCreate, me: PrincipalDep, settings: SettingsDep, keyed: KeyedDep
+    wallet_id: str,
+    body: AdjustCreate,
+    me: PrincipalDep,
+    settings: SettingsDep,
+    keyed: KeyedDep,
+    client: ClientDep,
 ) -> WalletOut:
-    return _out(await wallet_flow.adjust(wallet_id, body, me, settings, keyed))
+    return _out(await wallet_flow.adjust(wallet_id, body, me, settings, keyed, client))

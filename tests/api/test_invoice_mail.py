@@ -132,8 +132,11 @@ async def test_a_wallet_adjustment_notification_is_emailed_when_smtp_is_set(
                 Notification.user_id == "buyer-9", Notification.kind == "wallet_adjusted"
             )
         ).one()
-        queued = {row.ref for row in session.scalars(select(OutboxItem))}
-    assert f"notification:{told.id}" in queued
+        left = list(session.scalars(select(OutboxItem)))
+    # Started by the request once its transaction committed: nothing left for the sweeper.
+    assert [s.id for s in api.engine.starts] == [f"mail-notification:{told.id}"]
+    assert [s.args[0].ref for s in api.engine.starts] == [f"notification:{told.id}"]
+    assert left == []
 
 
 async def test_a_seller_sends_one_invoice_again_a_few_times_an_hour(

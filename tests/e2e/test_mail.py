@@ -13,10 +13,15 @@ from pathlib import Path
 
 import httpx
 import pypdf
+from sqlalchemy import select
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from api.auth import issue_token
+from db.engine import session_scope
+from db.tables import Notification, OutboxItem
+from db.types import utcnow
+from services import outbox, user_emails
 from tests.e2e.conftest import SECRET, Stack, free_port, running_stack
 from tests.e2e.flows import list_item, pay, place_order
 from tests.mailbox import attachments, smtp_server
@@ -180,33 +185,68 @@ async def wait_failing_for(handle: WorkflowHandle, down: timedelta) -> None:
         await asyncio.sleep(0.5)
 
 
-async def test_an_email_an_api_request_queued_is_started_by_the_sweeper(
+async def test_an_admins_wallet_adjustment_is_emailed_at_once(
     dev_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    """An admin's wallet adjustment is written by the API, which starts no workflow: its email
-    waits in the outbox until the sweeper (a Temporal schedule) starts it."""
+    """Written by the API (no activity): the request starts its email once it commits."""
     port = free_port()
     controller, box = smtp_server(port)
     suffix = uuid.uuid4().hex[:8]
     buyer_mail = f"ada-{suffix}@buyers.test"
     try:
         async with mail_stack(dev_env, tmp_path, port) as stack:
-            queue = stack.settings.task_queue
-            await schedule_outbox_sweeper(stack.env.client, queue, timedelta(seconds=1))
             buyer = client(stack, f"buyer-{suffix}", "buyer", buyer_mail)
             admin = client(stack, f"admin-{suffix}", "admin", None)
+            async with buyer, admin:
+                wallet = (await buyer.get("/api/wallets/my_wallet/")).json()
+                adjusted = await admin.post(
+                    f"/api/wallets/{wallet['id']}/adjust/",
+                    json={"amount": "5.00", "reason": "goodwill"},
+                )
+                assert adjusted.status_code == 200, adjusted.text
+                [mailed] = await box.wait_for(
+                    lambda m: m["To"] == buyer_mail and m["Subject"] == "Wallet adjusted"
+                )
+                assert "+5.00 USD: goodwill" in mailed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    finally:
+        controller.stop()
+
+
+async def test_an_email_left_in_the_outbox_is_started_by_the_sweeper(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """A step committed a notification and its outbox row, and its worker died before the
+    start: the sweeper, a Temporal schedule, starts the email."""
+    port = free_port()
+    controller, box = smtp_server(port)
+    suffix = uuid.uuid4().hex[:8]
+    user, address = f"buyer-{suffix}", f"ada-{suffix}@buyers.test"
+    try:
+        async with mail_stack(dev_env, tmp_path, port) as stack:
+            url, queue = stack.settings.database_url, stack.settings.task_queue
+            notification_id = str(uuid.uuid4())
+            long_ago = utcnow() - timedelta(minutes=5)
+            with session_scope(url) as session:
+                user_emails.remember(session, user, address, long_ago)
+                session.add(
+                    Notification(
+                        id=notification_id,
+                        user_id=user,
+                        key=f"left-behind:{suffix}",
+                        kind="ops_alert",
+                        title="Left behind",
+                        body="Its worker died between the commit and the start.",
+                        created_at=long_ago,
+                    )
+                )
+                ref = f"notification:{notification_id}"
+                outbox.enqueue(session, f"mail-{ref}", "mail", ref, long_ago)
+            await schedule_outbox_sweeper(stack.env.client, queue, timedelta(seconds=1))
             try:
-                async with buyer, admin:
-                    wallet = (await buyer.get("/api/wallets/my_wallet/")).json()
-                    adjusted = await admin.post(
-                        f"/api/wallets/{wallet['id']}/adjust/",
-                        json={"amount": "5.00", "reason": "goodwill"},
-                    )
-                    assert adjusted.status_code == 200, adjusted.text
-                    [mailed] = await box.wait_for(
-                        lambda m: m["To"] == buyer_mail and m["Subject"] == "Wallet adjusted"
-                    )
-                    assert "+5.00 USD: goodwill" in mailed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+                [mailed] = await box.wait_for(lambda m: m["Subject"] == "Left behind")
+                assert mailed["To"] == address
+                with session_scope(url) as session:
+                    assert session.scalars(select(OutboxItem)).all() == []
             finally:
                 await stack.env.client.get_schedule_handle(f"outbox-sweeper-{queue}").delete()
     finally:
