@@ -52,6 +52,16 @@ def debit(session: Session, start: PayoutStart) -> PayoutDebit:
     )
     session.add(payout)
     session.flush()
+    notify_money(
+        session,
+        start.user_id,
+        f"payout:{start.payout_id}:requested",
+        "payout_requested",
+        "Withdrawal on its way",
+        f"{start.amount:.2f} {start.currency} left the wallet for the account ending "
+        f"{start.destination_last4}; you will hear when it arrives.",
+        start.at,
+    )
     return PayoutDebit(payout=view(payout))
 
 

@@ -60,7 +60,12 @@ async def test_top_up_withdraw_and_the_ledger_adds_up(each_party: Party) -> None
     listed = (await buyer.get("/api/payouts/")).json()["items"]
     assert [(p["status"], p["amount"]) for p in listed] == [("paid", "30.00"), ("failed", "60.00")]
     notes = (await buyer.get("/api/notifications/")).json()["items"]
-    assert {n["kind"] for n in notes} == {"topup_completed", "payout_failed", "payout_paid"}
+    assert {n["kind"] for n in notes} == {
+        "topup_completed",
+        "payout_requested",
+        "payout_failed",
+        "payout_paid",
+    }
     assert all(FAILS not in n["body"] and PAYS not in n["body"] for n in notes)
 
     checked = await each_party.admin.get("/api/admin/ledger/check/")

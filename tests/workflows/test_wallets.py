@@ -116,7 +116,7 @@ async def test_a_failed_payout_puts_the_money_back(shop: Shop) -> None:
     assert balance(shop.url, "payouts_in_transit") == Decimal("0.00")
     assert entries(shop.url, BUYER) == 3  # funds, the debit, the money back
     assert ledger_check(shop.url).balanced
-    assert kinds_notified(shop.url, BUYER) == ["payout_failed"]
+    assert kinds_notified(shop.url, BUYER) == ["payout_failed", "payout_requested"]
 
 
 async def test_a_payout_to_the_paying_account_is_paid(shop: Shop) -> None:
