@@ -1,13 +1,16 @@
 """The order lists walk an index that fits their filter (bench/open_orders.py shows the plans at
 scale on PostgreSQL): a role alone is the filter, without the visibility OR beside it."""
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from bench.open_orders_data import Cast, write_past_orders
 from db.engine import get_engine, session_scope
 from services.order_queries import Viewer, list_orders
+from tests.conftest import fresh_postgres
 
 
 def plan_of(url: str, role: str | None, status: str | None) -> str:
@@ -48,11 +51,19 @@ def test_without_a_role_both_sides_are_searched_by_index(sqlite_url: str) -> Non
     assert "MULTI-INDEX OR" in plan and "SCAN orders" not in plan, plan
 
 
+@pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    """A database of its own: the past orders take order numbers others' tests would have."""
+    with fresh_postgres() as url:
+        yield url
+
+
 def test_on_postgresql_a_buyers_page_is_read_from_the_index_without_an_or(
-    postgres_url: str,
+    empty_postgres: str,
 ) -> None:
     """20,000 past orders (bench/open_orders_data.py), analysed: a buyer's page is read from
     their index alone, never a BitmapOr of the buyer and seller indexes."""
+    postgres_url = empty_postgres
     cast = Cast(
         [f"plan-buyer-{i}" for i in range(10)],
         [f"plan-seller-{i}" for i in range(5)],
