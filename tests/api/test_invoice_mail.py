@@ -11,7 +11,7 @@ from sqlalchemy import select
 from api.auth import AUDIENCE, decode_token, issue_token
 from api.contacts import EmailBook
 from db.engine import session_scope
-from db.tables import Notification, OutboxItem, UserEmail
+from db.tables import Invoice, Notification, Order, OutboxItem, UserEmail
 from db.types import utcnow
 from services import user_emails
 from services.user_emails import remember
@@ -139,15 +139,20 @@ async def test_a_wallet_adjustment_notification_is_emailed_when_smtp_is_set(
     assert left == []
 
 
-async def test_a_seller_sends_one_invoice_again_a_few_times_an_hour(
-    make_api: Callable[..., Api],
-) -> None:
-    api = make_api(smtp_url="smtp://127.0.0.1:2525")
-    url = api.settings.database_url
+def issued_to_a_known_address(url: str) -> tuple[Order, Invoice]:
+    """An issued invoice whose buyer's address is known: one that may be sent again."""
     order, invoice = seeded(url)
     issue_with_credit_note(url, invoice.id)
     with session_scope(url) as session:
         user_emails.remember(session, order.buyer_id, "ada@buyers.test", utcnow())
+    return order, invoice
+
+
+async def test_a_seller_sends_one_invoice_again_a_few_times_an_hour(
+    make_api: Callable[..., Api],
+) -> None:
+    api = make_api(smtp_url="smtp://127.0.0.1:2525")
+    order, invoice = issued_to_a_known_address(api.settings.database_url)
     async with api.client(order.seller_id, "seller") as seller:
         answers = [
             (await seller.post(f"/api/invoices/{invoice.id}/send/")).status_code for _ in range(20)
@@ -163,11 +168,7 @@ async def test_a_seller_sends_one_invoice_again_a_few_times_an_hour(
 
 async def test_a_keyed_send_repeated_sends_one_email(make_api: Callable[..., Api]) -> None:
     api = make_api(smtp_url="smtp://127.0.0.1:2525")
-    url = api.settings.database_url
-    order, invoice = seeded(url)
-    issue_with_credit_note(url, invoice.id)
-    with session_scope(url) as session:
-        user_emails.remember(session, order.buyer_id, "ada@buyers.test", utcnow())
+    order, invoice = issued_to_a_known_address(api.settings.database_url)
     async with api.client(order.seller_id, "seller") as seller:
         headers = {"Idempotency-Key": "send-again-1"}
         first = await seller.post(f"/api/invoices/{invoice.id}/send/", headers=headers)

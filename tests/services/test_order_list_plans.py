@@ -13,8 +13,8 @@ from services.order_queries import Viewer, list_orders
 from tests.conftest import fresh_postgres
 
 
-def plan_of(url: str, role: str | None, status: str | None) -> str:
-    """SQLite's plan of the list query, as list_orders sends it."""
+def list_query(url: str, viewer: Viewer, role: str | None, status: str | None) -> tuple[str, Any]:
+    """The SQL and parameters list_orders sends for this page."""
     engine = get_engine(url, False)  # the engine the sessions use (the cache keys by arguments)
     sent: list[tuple[str, Any]] = []
 
@@ -25,13 +25,24 @@ def plan_of(url: str, role: str | None, status: str | None) -> str:
     event.listen(engine, "before_cursor_execute", keep)
     try:
         with session_scope(url) as session:
-            list_orders(session, Viewer("user-1", False), role, status, 50, None)
+            list_orders(session, viewer, role, status, 50, None)
     finally:
         event.remove(engine, "before_cursor_execute", keep)
-    [(statement, parameters)] = sent
-    with engine.connect() as connection:
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-        return "\n".join(str(row[-1]) for row in rows)
+    [query] = sent
+    return query
+
+
+def explained(url: str, explain: str, query: tuple[str, Any], column: int) -> str:
+    statement, parameters = query
+    with get_engine(url, False).connect() as connection:
+        rows = connection.exec_driver_sql(f"{explain} {statement}", parameters)
+        return "\n".join(str(row[column]) for row in rows)
+
+
+def plan_of(url: str, role: str | None, status: str | None) -> str:
+    """SQLite's plan of the list query, as list_orders sends it."""
+    query = list_query(url, Viewer("user-1", False), role, status)
+    return explained(url, "EXPLAIN QUERY PLAN", query, -1)
 
 
 def test_a_sellers_orders_in_one_status_use_their_index(sqlite_url: str) -> None:
@@ -80,20 +91,4 @@ def test_on_postgresql_a_buyers_page_is_read_from_the_index_without_an_or(
 
 
 def pg_plan_of(url: str, viewer: Viewer, role: str) -> str:
-    engine = get_engine(url, False)
-    sent: list[tuple[str, Any]] = []
-
-    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "FROM orders" in statement:
-            sent.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        with session_scope(url) as session:
-            list_orders(session, viewer, role, None, 50, None)
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
-    [(statement, parameters)] = sent
-    with engine.connect() as connection:
-        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
-        return "\n".join(str(row[0]) for row in rows)
+    return explained(url, "EXPLAIN", list_query(url, viewer, role, None), 0)
