@@ -171,15 +171,17 @@ async def test_a_mail_server_down_delays_the_mail_never_the_order(
 
 async def wait_failing_for(handle: WorkflowHandle, down: timedelta) -> None:
     """Until the workflow's activity has been failing for `down`, by the engine's own record
-    (the start of its latest attempt, since the workflow began)."""
+    (the end of its latest failed attempt, since the workflow began). Between two attempts the
+    activity is only scheduled: its latest start is not shown then, its latest end is."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + down.total_seconds() + 60
     while True:
         description = await handle.describe()
         pending = description.raw_description.pending_activities
         if pending and pending[0].attempt > 1:
-            tried = pending[0].last_started_time.ToDatetime(tzinfo=UTC)
-            if tried - description.start_time >= down:
+            ends = [pending[0].last_attempt_complete_time, pending[0].last_started_time]
+            seen = [t.ToDatetime(tzinfo=UTC) for t in ends if t.seconds]
+            if seen and max(seen) - description.start_time >= down:
                 return
         assert loop.time() < deadline, pending
         await asyncio.sleep(0.5)
