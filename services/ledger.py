@@ -10,8 +10,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from db.tables import LedgerAccount, LedgerEntry, LedgerTransfer
 from db.types import utcnow
@@ -37,28 +38,42 @@ def post(
     currency: str,
     description: str,
     **refs: str | None,
-) -> LedgerTransfer:
+) -> str:
     """Move `amount` from source to destination under the business key `key`, once: the same
-    key again returns the first transfer and changes nothing. Raises InsufficientFunds (and
-    leaves nothing behind) when a wallet source holds less than `amount`."""
+    key again changes nothing. Returns the transfer's id. Raises InsufficientFunds (and leaves
+    nothing behind) when a wallet source holds less than `amount`."""
     wanted = _wanted(source_id, destination_id, amount, currency, refs)
-    first = session.scalars(select(LedgerTransfer).where(LedgerTransfer.key == key)).one_or_none()
-    if first is not None:
-        return _same(first, wanted)
-    accounts = _both(session, key, wanted)
-    # A savepoint: a caller that catches InsufficientFunds and commits keeps no half transfer.
-    with session.begin_nested():
-        transfer_id = _claim(session, key, wanted, description)
-        if transfer_id is None:
-            # Another transaction posted this key first and has committed it.
-            first = session.scalars(select(LedgerTransfer).where(LedgerTransfer.key == key)).one()
-            return _same(first, wanted)
-        _move(session, transfer_id, source_id, destination_id, wanted["amount"])
-    for account in accounts:
-        session.expire(account)  # the UPDATEs went around the session: read the new balances
-    transfer = session.get(LedgerTransfer, transfer_id)
-    assert transfer is not None
-    return transfer
+    kinds = _kinds(session, key, wanted)
+    if kinds[source_id] == WALLET:
+        # A savepoint: a caller that catches InsufficientFunds and commits keeps no half transfer.
+        with session.begin_nested():
+            transfer_id = _claim_and_move(session, key, wanted, description)
+    else:
+        # Only a wallet can be short: a platform account's debit cannot fail half way.
+        transfer_id = _claim_and_move(session, key, wanted, description)
+    if transfer_id is None:
+        # Posted before (by this step's earlier run, or by a racing one that has committed).
+        first = session.scalars(select(LedgerTransfer).where(LedgerTransfer.key == key)).one()
+        return _same(first, wanted).id
+    _expire_loaded(session, (source_id, destination_id))
+    return transfer_id
+
+
+def _claim_and_move(
+    session: Session, key: str, wanted: dict[str, Any], description: str
+) -> str | None:
+    transfer_id = _claim(session, key, wanted, description)
+    if transfer_id is not None:
+        _move(session, transfer_id, wanted["source_id"], wanted["destination_id"], wanted["amount"])
+    return transfer_id
+
+
+def _expire_loaded(session: Session, account_ids: tuple[str, str]) -> None:
+    """The UPDATEs went around the session: accounts it holds read their new balances."""
+    for account_id in account_ids:
+        loaded = _loaded(session, account_id)
+        if loaded is not None:
+            session.expire(loaded, ["balance", "total_earned", "total_spent", "seq", "updated_at"])
 
 
 def _wanted(
@@ -87,12 +102,29 @@ def _same(first: LedgerTransfer, wanted: dict[str, Any]) -> LedgerTransfer:
     return first
 
 
-def _both(session: Session, key: str, wanted: dict[str, Any]) -> list[LedgerAccount]:
+def _kinds(session: Session, key: str, wanted: dict[str, Any]) -> dict[str, str]:
+    """Both accounts' kinds; both must exist, in the transfer's currency. Kind and currency
+    never change, so accounts the session holds are not read again."""
     ids = [wanted["source_id"], wanted["destination_id"]]
-    accounts = list(session.scalars(select(LedgerAccount).where(LedgerAccount.id.in_(ids))))
-    if len(accounts) != 2 or {a.currency for a in accounts} != {wanted["currency"]}:
+    loaded = [_loaded(session, account_id) for account_id in ids]
+    if all(account is not None for account in loaded):
+        rows: list[Any] = loaded
+    else:
+        rows = list(
+            session.execute(
+                select(LedgerAccount.id, LedgerAccount.kind, LedgerAccount.currency).where(
+                    LedgerAccount.id.in_(ids)
+                )
+            )
+        )
+    if len(rows) != 2 or {row.currency for row in rows} != {wanted["currency"]}:
         raise ValueError(f"transfer {key!r}: two existing accounts in {wanted['currency']}")
-    return accounts
+    return {row.id: row.kind for row in rows}
+
+
+def _loaded(session: Session, account_id: str) -> LedgerAccount | None:
+    found = session.identity_map.get(identity_key(LedgerAccount, account_id))
+    return found if isinstance(found, LedgerAccount) else None
 
 
 def _claim(session: Session, key: str, wanted: dict[str, Any], description: str) -> str | None:
@@ -110,22 +142,23 @@ def _claim(session: Session, key: str, wanted: dict[str, Any], description: str)
 def _move(
     session: Session, transfer_id: str, source_id: str, destination_id: str, amount: Decimal
 ) -> None:
+    entries = []
     # Always in the order of the ids: opposite transfers between two accounts cannot deadlock.
     for account_id in sorted((source_id, destination_id)):
         delta = -amount if account_id == source_id else amount
         balance, seq, at = _apply(session, account_id, delta)
-        session.add(
-            LedgerEntry(
-                id=str(uuid.uuid4()),
-                transfer_id=transfer_id,
-                account_id=account_id,
-                seq=seq,
-                amount=delta,
-                balance_after=balance,
-                created_at=at,
-            )
+        entries.append(
+            {
+                "id": str(uuid.uuid4()),
+                "transfer_id": transfer_id,
+                "account_id": account_id,
+                "seq": seq,
+                "amount": delta,
+                "balance_after": balance,
+                "created_at": at,
+            }
         )
-    session.flush()
+    session.execute(insert(LedgerEntry), entries)
 
 
 def _apply(session: Session, account_id: str, delta: Decimal) -> tuple[Decimal, int, datetime]:

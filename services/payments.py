@@ -64,8 +64,8 @@ def complete(session: Session, done: PaymentCompleted) -> None:
     discounts.mark_used(session, order.id)
     invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
     if invoice is not None and invoice.status != "paid":
-        invoice.status = "paid"
         invoice_numbers.issue(session, invoice, done.at)
+        invoice.status = "paid"
         invoice.amount_paid = invoice.total
         invoice.amount_due = Decimal("0")
         invoice.paid_at = done.at

@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from db.tables import Order, OrderEvent
 from domain.contracts import Deadline, Transition
+from services.ledger_accounts import insert_ignoring
 from services.notifications import MESSAGES, notify_order_event
 from services.webhook_events import on_transition
 
@@ -37,10 +38,7 @@ def lock_order(session: Session, order_id: str) -> Order:
 def record(session: Session, order: Order, transition: Transition, key: str | None = None) -> bool:
     """Write the event and its status change; False when this key was written before."""
     key = key or transition.event
-    seen = session.scalar(
-        select(OrderEvent.id).where(OrderEvent.order_id == order.id, OrderEvent.key == key)
-    )
-    if seen is not None:
+    if not _claim_key(session, order, transition, key):
         return False
     became = transition.status if order.status != transition.status else None
     if became is not None:
@@ -52,8 +50,17 @@ def record(session: Session, order: Order, transition: Transition, key: str | No
             set_deadline(order, None)
     if transition.deadline is not None:
         set_deadline(order, transition.deadline)
-    session.add(
-        OrderEvent(
+    if transition.event in MESSAGES:
+        notify_order_event(session, order, transition.event, key, transition.at)
+    on_transition(session, order, transition.event, key, became, transition.at)
+    return True
+
+
+def _claim_key(session: Session, order: Order, transition: Transition, key: str) -> bool:
+    """Write the timeline line unless its key was written before: one INSERT either way."""
+    statement = (
+        insert_ignoring(session, OrderEvent)
+        .values(
             order_id=order.id,
             key=key,
             at=transition.at,
@@ -62,11 +69,13 @@ def record(session: Session, order: Order, transition: Transition, key: str | No
             actor=transition.actor,
             note=transition.note,
         )
+        .returning(OrderEvent.id)
     )
-    if transition.event in MESSAGES:
-        notify_order_event(session, order, transition.event, key, transition.at)
-    on_transition(session, order, transition.event, key, became, transition.at)
-    return True
+    if not inspect(order).persistent:
+        return session.execute(statement).first() is not None  # the new order is written first
+    # The order's changes so far wait for the status change: one UPDATE of the order, not two.
+    with session.no_autoflush:
+        return session.execute(statement).first() is not None
 
 
 def note(

@@ -52,11 +52,11 @@ def test_posting_one_key_twice_moves_the_money_once(database_url: str) -> None:
         again = post(
             session, key, buyer, escrow, Decimal("30.00"), currency, "order", order_id="o1"
         )
-    assert again.id == first.id
+    assert again == first
     assert balance(database_url, buyer) == Decimal("70.00")
     assert balance(database_url, escrow) == Decimal("30.00")
     assert len(transfers(database_url, currency)) == 2  # the funding and the payment
-    assert count(database_url, LedgerEntry, LedgerEntry.transfer_id == first.id) == 2
+    assert count(database_url, LedgerEntry, LedgerEntry.transfer_id == first) == 2
     row = account_row(database_url, buyer)
     assert (row.total_earned, row.total_spent) == (Decimal("100.00"), Decimal("30.00"))
 

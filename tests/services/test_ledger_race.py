@@ -67,7 +67,7 @@ def test_ten_posts_of_one_key_make_one_transfer(database_url: str) -> None:
 
     def pay(_: int) -> str:
         with session_scope(database_url) as session:
-            return post(session, key, buyer, escrow, Decimal("10.00"), currency, "order").id
+            return post(session, key, buyer, escrow, Decimal("10.00"), currency, "order")
 
     assert len(set(race(10, pay))) == 1
     assert balance(database_url, buyer) == Decimal("40.00")
