@@ -4,26 +4,37 @@ from sqlalchemy.orm import Session
 
 from api.db import reading
 from api.errors import not_found
-from api.schemas import OrderDetail, PaymentOut
-from api.views import order_detail, payment_out
+from api.schemas import OrderDetail, OrderOut, PaymentOut
+from api.views import order_detail, order_out, payment_out
 from config import Settings
-from db.tables import Payment
 from services import order_queries
 from services.order_queries import Viewer
 
 
 async def load_detail(settings: Settings, viewer: Viewer, order_id: str) -> OrderDetail:
     def read(session: Session) -> OrderDetail | None:
-        order = order_queries.visible_order(session, viewer, order_id)
-        if order is None:
+        found = order_queries.visible_order_and_payment(session, viewer, order_id)
+        if found is None:
             return None
-        payment = session.get(Payment, order.payment_id) if order.payment_id else None
-        return order_detail(order, payment, order_queries.timeline(session, order_id))
+        return order_detail(*found, order_queries.timeline(session, order_id))
 
     detail = await reading(settings.database_url, read)
     if detail is None:
         raise not_found("order")
     return detail
+
+
+async def load_order(settings: Settings, viewer: Viewer, order_id: str) -> OrderOut:
+    """The order without its timeline: what a step checks before it asks the workflow."""
+
+    def read(session: Session) -> OrderOut | None:
+        found = order_queries.visible_order_and_payment(session, viewer, order_id)
+        return None if found is None else order_out(*found)
+
+    order = await reading(settings.database_url, read)
+    if order is None:
+        raise not_found("order")
+    return order
 
 
 async def exists(settings: Settings, viewer: Viewer, order_id: str) -> bool:

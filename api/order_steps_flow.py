@@ -8,8 +8,8 @@ from temporalio.client import Client
 from api.access import allow, authorize
 from api.auth import Principal
 from api.deps import Keyed, viewer_of
-from api.order_reads import load_detail
-from api.schemas import CancelRequest, OrderDetail, ShipRequest
+from api.order_reads import load_detail, load_order
+from api.schemas import CancelRequest, OrderDetail, OrderOut, ShipRequest
 from api.workflow_calls import call_workflow
 from config import Settings
 from domain.contracts import (
@@ -76,7 +76,7 @@ async def cancel(
 ) -> tuple[OrderDetail, bool]:
     """The order, and whether the cancel waits for a charge in flight (the workflow then
     carries it out, and refunds that charge if it succeeded)."""
-    order = await load_detail(settings, viewer_of(me), order_id)
+    order = await load_order(settings, viewer_of(me), order_id)
     role = cancelling_role(authorize(Act.CANCEL, me, order))
     command = CancelCommand(reason=body.reason, actor=me.user_id, role=role)
     answer = await _update(client, order, OrderWorkflow.cancel, command, keyed.update_id("cancel"))
@@ -93,14 +93,14 @@ async def delete(order_id: str, me: Principal, settings: Settings, client: Clien
     await _update(client, order, OrderWorkflow.cancel, command, None)
 
 
-async def _authorized(act: Act, order_id: str, me: Principal, settings: Settings) -> OrderDetail:
-    order = await load_detail(settings, viewer_of(me), order_id)
+async def _authorized(act: Act, order_id: str, me: Principal, settings: Settings) -> OrderOut:
+    order = await load_order(settings, viewer_of(me), order_id)
     authorize(act, me, order)
     return order
 
 
 async def _step(
-    order: OrderDetail,
+    order: OrderOut,
     me: Principal,
     settings: Settings,
     client: Client,
@@ -115,7 +115,7 @@ async def _step(
 
 
 async def _update(
-    client: Client, order: OrderDetail, update: Any, command: Any, update_id: str | None
+    client: Client, order: OrderOut, update: Any, command: Any, update_id: str | None
 ) -> Any:
     handle = client.get_workflow_handle(order.workflow_id)
     return await call_workflow(handle.execute_update(update, command, id=update_id))

@@ -8,8 +8,8 @@ from api.auth import Principal
 from api.deps import Keyed, viewer_of
 from api.errors import ApiError
 from api.order_flow import check_payment_request, pay, submit_payment
-from api.order_reads import load_detail, load_payment
-from api.schemas import OrderDetail, PaymentCreate, PaymentOut, PaymentResolve, PaymentRetry
+from api.order_reads import load_order, load_payment
+from api.schemas import OrderOut, PaymentCreate, PaymentOut, PaymentResolve, PaymentRetry
 from api.workflow_calls import call_workflow
 from config import Settings
 from db.types import utcnow
@@ -23,7 +23,7 @@ async def create_payment(
     body: PaymentCreate, me: Principal, settings: Settings, client: Client, keyed: Keyed
 ) -> PaymentOut:
     viewer = viewer_of(me)
-    order = await load_detail(settings, viewer, body.order_id)
+    order = await load_order(settings, viewer, body.order_id)
     authorize(Act.PAY, me, order)
     check_payment_request(body.payment_method, body.card_token)
     command = PayCommand(
@@ -52,7 +52,7 @@ async def retry_payment(
 ) -> PaymentOut:
     viewer = viewer_of(me)
     payment = await load_payment(settings, viewer, payment_id)
-    order = await load_detail(settings, viewer, payment.order_id)
+    order = await load_order(settings, viewer, payment.order_id)
     authorize(Act.RETRY, me, order)
     current = order.payment.id if order.payment else None
     allow(retry_refusal(payment.id, payment.status, current, order.status, keyed.key is not None))
@@ -77,7 +77,7 @@ async def resolve_payment(
     authorize_admin(Act.RESOLVE, me)
     viewer = viewer_of(me)
     payment = await load_payment(settings, viewer, payment_id)
-    order = await load_detail(settings, viewer, payment.order_id)
+    order = await load_order(settings, viewer, payment.order_id)
     command = ResolveCommand(
         payment_id=payment_id,
         outcome=body.outcome,
@@ -91,7 +91,7 @@ async def resolve_payment(
     return await load_payment(settings, viewer, payment_id)
 
 
-def still_processing(order: OrderDetail, command: PayCommand, settings: Settings) -> PaymentOut:
+def still_processing(order: OrderOut, command: PayCommand, settings: Settings) -> PaymentOut:
     """The payment as it will be, before the workflow has written it."""
     return PaymentOut(
         id=command.payment_id,

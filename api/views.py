@@ -1,27 +1,25 @@
 """Rows to response bodies."""
 
+from typing import Any
+
 from api.schemas import (
     InvoiceOut,
     OrderDetail,
     OrderOut,
     PaymentOut,
     PaymentSummary,
-    TimelineEntry,
 )
-from db.tables import CreditNote, Invoice, Order, OrderEvent, Payment
+from db.tables import CreditNote, Invoice, Order, Payment
 
 
 def order_out(order: Order, payment: Payment | None) -> OrderOut:
     return OrderOut.model_validate(_order_fields(order, payment))
 
 
-def order_detail(order: Order, payment: Payment | None, events: list[OrderEvent]) -> OrderDetail:
-    return OrderDetail.model_validate(
-        {
-            **_order_fields(order, payment),
-            "timeline": [TimelineEntry.model_validate(_columns(event)) for event in events],
-        }
-    )
+def order_detail(
+    order: Order, payment: Payment | None, events: list[dict[str, Any]]
+) -> OrderDetail:
+    return OrderDetail.model_validate({**_order_fields(order, payment), "timeline": events})
 
 
 def _order_fields(order: Order, payment: Payment | None) -> dict[str, object]:

@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from db.tables import Invoice, Order, OrderEvent, Payment
@@ -19,13 +19,32 @@ class Viewer:
 
 
 def orders_of(viewer: Viewer, query: Select[Any]) -> Select[Any]:
-    if viewer.is_admin:
-        return query
-    return query.where(or_(Order.buyer_id == viewer.user_id, Order.seller_id == viewer.user_id))
+    return query if viewer.is_admin else query.where(_a_party(viewer))
+
+
+def _a_party(viewer: Viewer) -> ColumnElement[bool]:
+    return or_(Order.buyer_id == viewer.user_id, Order.seller_id == viewer.user_id)
 
 
 def visible_order(session: Session, viewer: Viewer, order_id: str) -> Order | None:
     return session.scalars(orders_of(viewer, select(Order).where(Order.id == order_id))).first()
+
+
+def visible_order_and_payment(
+    session: Session, viewer: Viewer, order_id: str
+) -> tuple[Order, Payment | None] | None:
+    """The order with its current payment, in one statement."""
+    query = (
+        select(Order, Payment)
+        .outerjoin(Payment, Payment.id == Order.payment_id)
+        .where(Order.id == order_id)
+    )
+    if not viewer.is_admin:
+        query = query.where(
+            or_(Order.buyer_id == viewer.user_id, Order.seller_id == viewer.user_id)
+        )
+    row = session.execute(query).first()
+    return None if row is None else (row.Order, row.Payment)
 
 
 def list_orders(
@@ -49,12 +68,15 @@ def list_orders(
     return page(session, query, Order.created_at, Order.id, limit, cursor)
 
 
-def timeline(session: Session, order_id: str) -> list[OrderEvent]:
-    return list(
-        session.scalars(
-            select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
-        )
+def timeline(session: Session, order_id: str) -> list[dict[str, Any]]:
+    """The timeline's lines as plain rows: read on every look at an order, never changed."""
+    event = OrderEvent
+    query = (
+        select(event.at, event.event, event.status, event.actor, event.note)
+        .where(event.order_id == order_id)
+        .order_by(event.id)
     )
+    return [dict(row) for row in session.execute(query).mappings()]
 
 
 def payments_by_id(session: Session, ids: list[str]) -> dict[str, Payment]:
