@@ -1,6 +1,5 @@
 """`order-engine dev | api | worker | token | demo | order`."""
 
-import asyncio
 import logging
 import shutil
 import signal
@@ -13,6 +12,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+import uvloop
 
 from config import get_settings
 
@@ -51,7 +51,8 @@ def worker() -> None:
     from worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(run_worker(get_settings()))
+    # uvloop, as the API's uvicorn does: the worker's loop wakes for every task and activity.
+    uvloop.run(run_worker(get_settings()))
 
 
 @app.command()
