@@ -11,6 +11,7 @@ from functools import lru_cache
 from types import CodeType
 from typing import Any, cast
 
+import uvloop
 from temporalio.client import Client
 from temporalio.worker import Worker, WorkflowInstance, WorkflowInstanceDetails
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
@@ -135,4 +136,4 @@ async def run_worker(settings: Settings | None = None) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    asyncio.run(run_worker())
+    uvloop.run(run_worker())

@@ -60,6 +60,27 @@ def test_debits_race_for_what_the_wallet_holds(
     assert checked(database_url, currency).balanced
 
 
+def test_ten_payouts_of_one_key_from_escrow_make_one_transfer(database_url: str) -> None:
+    """A platform source posts without a savepoint: the key alone must keep it to one."""
+    currency = fresh_currency()
+    buyer = open_wallet(database_url, uid("buyer"), currency, "50.00")
+    seller = open_wallet(database_url, uid("seller"), currency)
+    escrow = account_id(database_url, ESCROW, currency)
+    with session_scope(database_url) as session:
+        post(session, uid("pay"), buyer, escrow, Decimal("50.00"), currency, "order")
+    key = uid("payout")
+
+    def pay_out(_: int) -> str:
+        with session_scope(database_url) as session:
+            return post(session, key, escrow, seller, Decimal("47.50"), currency, "payout")
+
+    assert len(set(race(10, pay_out))) == 1
+    assert balance(database_url, seller) == Decimal("47.50")
+    assert balance(database_url, escrow) == Decimal("2.50")
+    assert len(transfers(database_url, currency)) == 3  # the funding, the payment, the payout
+    assert checked(database_url, currency).balanced
+
+
 def test_ten_posts_of_one_key_make_one_transfer(database_url: str) -> None:
     currency = fresh_currency()
     buyer = open_wallet(database_url, uid("buyer"), currency, "50.00")
