@@ -3,6 +3,7 @@ SDK's sandbox: a workflow that reads the wall clock fails its task and never com
 
 import asyncio
 import uuid
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.failure.v1 import Failure
@@ -15,7 +16,7 @@ from tests.workflows.clock_reader import ClockReader
 from worker import SandboxRunner
 
 
-async def _first_task_failure(handle: WorkflowHandle[ClockReader, str]) -> Failure:
+async def _first_task_failure(handle: WorkflowHandle[Any, Any]) -> Failure:
     # The time-skipping server does not long-poll a history: it is read again until the
     # failed task is in it (or the workflow ended, which would be the defect).
     for _ in range(400):
@@ -41,8 +42,10 @@ async def test_the_sandbox_still_refuses_the_wall_clock() -> None:
             env.client, task_queue=queue, workflows=[ClockReader], workflow_runner=SandboxRunner()
         ),
     ):
+        # By name: mypy 2.4 mis-solves the client's overloads for the whole run after a typed
+        # workflow method without an argument.
         handle = await env.client.start_workflow(
-            ClockReader.run, id=f"clock-{uuid.uuid4().hex}", task_queue=queue
+            "ClockReader", id=f"clock-{uuid.uuid4().hex}", task_queue=queue
         )
         failure = await _first_task_failure(handle)
         await handle.terminate()
