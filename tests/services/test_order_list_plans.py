@@ -54,7 +54,15 @@ def test_a_sellers_orders_in_one_status_use_their_index(sqlite_url: str) -> None
 
 def test_a_buyers_orders_use_the_buyers_index_alone(sqlite_url: str) -> None:
     plan = plan_of(sqlite_url, "buyer", None)
-    assert "ix_orders_buyer" in plan and "MULTI-INDEX OR" not in plan, plan
+    assert "ix_orders_buyer (buyer_id=?)" in plan and "MULTI-INDEX OR" not in plan, plan
+    assert "TEMP B-TREE" not in plan, plan  # the index's order is the page's
+
+
+def test_a_sellers_orders_of_every_status_use_their_index_without_a_sort(
+    sqlite_url: str,
+) -> None:
+    plan = plan_of(sqlite_url, "seller", None)
+    assert "ix_orders_seller (seller_id=?)" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_without_a_role_both_sides_are_searched_by_index(sqlite_url: str) -> None:
