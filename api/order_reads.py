@@ -13,10 +13,10 @@ from services.order_queries import Viewer
 
 async def load_detail(settings: Settings, viewer: Viewer, order_id: str) -> OrderDetail:
     def read(session: Session) -> OrderDetail | None:
-        found = order_queries.visible_order_and_payment(session, viewer, order_id)
+        found = order_queries.visible_order_row(session, viewer, order_id)
         if found is None:
             return None
-        return order_detail(*found, order_queries.timeline(session, order_id))
+        return order_detail(found, order_queries.timeline(session, order_id))
 
     detail = await reading(settings.database_url, read)
     if detail is None:
@@ -28,8 +28,8 @@ async def load_order(settings: Settings, viewer: Viewer, order_id: str) -> Order
     """The order without its timeline: what a step checks before it asks the workflow."""
 
     def read(session: Session) -> OrderOut | None:
-        found = order_queries.visible_order_and_payment(session, viewer, order_id)
-        return None if found is None else order_out(*found)
+        found = order_queries.visible_order_row(session, viewer, order_id)
+        return None if found is None else order_out(found)
 
     order = await reading(settings.database_url, read)
     if order is None:

@@ -2,39 +2,47 @@
 
 from typing import Any
 
+from sqlalchemy import Row
+
 from api.schemas import (
     InvoiceOut,
     OrderDetail,
     OrderOut,
     PaymentOut,
-    PaymentSummary,
 )
-from db.tables import CreditNote, Invoice, Order, Payment
+from db.tables import CreditNote, Invoice, Payment
 
 
-def order_out(order: Order, payment: Payment | None) -> OrderOut:
-    return OrderOut.model_validate(_order_fields(order, payment))
+def order_out(row: Row[Any]) -> OrderOut:
+    """An order as services/order_queries.py reads it: its columns and its payment's summary."""
+    return OrderOut.model_validate(_order_fields(row))
 
 
-def order_detail(
-    order: Order, payment: Payment | None, events: list[dict[str, Any]]
-) -> OrderDetail:
-    return OrderDetail.model_validate({**_order_fields(order, payment), "timeline": events})
+def order_detail(row: Row[Any], events: list[dict[str, Any]]) -> OrderDetail:
+    return OrderDetail.model_validate({**_order_fields(row), "timeline": events})
 
 
-def _order_fields(order: Order, payment: Payment | None) -> dict[str, object]:
-    deadline = None
-    if order.deadline_kind is not None:
-        deadline = {"kind": order.deadline_kind, "at": order.deadline_at}
-    payout = None
-    if order.payout_status is not None:
-        payout = {
-            "status": order.payout_status,
-            "amount": order.payout_amount,
-            "fee": order.payout_fee,
-            "at": order.payout_at,
+def _order_fields(row: Row[Any]) -> dict[str, object]:
+    fields = dict(row._mapping)
+    payment = None
+    if fields["payment_status"] is not None:
+        payment = {
+            "id": fields["payment_id"],
+            "status": fields["payment_status"],
+            "payment_method": fields["payment_method"],
         }
-    return {**_columns(order), "payment": _summary(payment), "deadline": deadline, "payout": payout}
+    deadline = None
+    if fields["deadline_kind"] is not None:
+        deadline = {"kind": fields["deadline_kind"], "at": fields["deadline_at"]}
+    payout = None
+    if fields["payout_status"] is not None:
+        payout = {
+            "status": fields["payout_status"],
+            "amount": fields["payout_amount"],
+            "fee": fields["payout_fee"],
+            "at": fields["payout_at"],
+        }
+    return {**fields, "payment": payment, "deadline": deadline, "payout": payout}
 
 
 def payment_out(payment: Payment, show_gateway_response: bool) -> PaymentOut:
@@ -47,14 +55,6 @@ def payment_out(payment: Payment, show_gateway_response: bool) -> PaymentOut:
 def invoice_out(invoice: Invoice, credit_notes: list[CreditNote]) -> InvoiceOut:
     notes = [_columns(note) for note in credit_notes]
     return InvoiceOut.model_validate({**_columns(invoice), "credit_notes": notes})
-
-
-def _summary(payment: Payment | None) -> PaymentSummary | None:
-    if payment is None:
-        return None
-    return PaymentSummary(
-        id=payment.id, status=payment.status, payment_method=payment.payment_method
-    )
 
 
 def _columns(row: object) -> dict[str, object]:

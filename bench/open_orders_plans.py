@@ -64,16 +64,13 @@ def reads(buyer: str, seller: str, order: tuple[str, str]) -> dict[str, Callable
 
     def listing(viewer: Viewer, role: str, status: str | None) -> Callable[[Session], Any]:
         def read(session: Session) -> Any:
-            orders, _ = order_queries.list_orders(session, viewer, role, status, LIST_LIMIT, None)
-            return order_queries.payments_by_id(
-                session, [o.payment_id for o in orders if o.payment_id]
-            )
+            return order_queries.list_orders(session, viewer, role, status, LIST_LIMIT, None)
 
         return read
 
     def detail(session: Session) -> Any:
         order_id, reader = order
-        found = order_queries.visible_order(session, Viewer(reader, False), order_id)
+        found = order_queries.visible_order_row(session, Viewer(reader, False), order_id)
         return order_queries.timeline(session, found.id) if found else None
 
     return {

@@ -38,17 +38,20 @@ def page(
     row_id: InstrumentedAttribute[Any],
     limit: int,
     cursor: str | None,
+    rows: bool = False,
 ) -> tuple[list[Any], str | None]:
+    """A page of ORM objects, or with `rows` of the statement's rows (a select of columns)."""
     if cursor:
         at, last_id = decode_cursor(cursor)
         query = query.where(or_(created_at < at, and_(created_at == at, row_id < last_id)))
-    rows = list(session.scalars(query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if rows else None
+    query = query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
+    found = list(session.execute(query).all() if rows else session.scalars(query))
+    more = len(found) > limit
+    found = found[:limit]
+    last = found[-1] if found else None
     next_cursor = (
         encode_cursor(getattr(last, created_at.key), getattr(last, row_id.key))
         if more and last
         else None
     )
-    return rows, next_cursor
+    return found, next_cursor

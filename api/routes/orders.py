@@ -35,14 +35,8 @@ async def list_orders(
     | None = None,
 ) -> dict[str, object]:
     def read(session):  # type: ignore[no-untyped-def]
-        orders, next_cursor = order_queries.list_orders(
-            session, viewer, role, status, limit, cursor
-        )
-        payments = order_queries.payments_by_id(
-            session, [o.payment_id for o in orders if o.payment_id]
-        )
-        items = [order_out(o, payments.get(o.payment_id or "")) for o in orders]
-        return {"items": items, "next_cursor": next_cursor}
+        rows, next_cursor = order_queries.list_orders(session, viewer, role, status, limit, cursor)
+        return {"items": [order_out(row) for row in rows], "next_cursor": next_cursor}
 
     return await reading(settings.database_url, read)
 
