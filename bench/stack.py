@@ -87,6 +87,13 @@ class Processes:
                 tail = self.log(name).read_text(errors="replace")[-3000:]
                 raise BenchError(f"{name} exited with {process.returncode}:\n{tail}")
 
+    def report_exits(self) -> None:
+        """Each process that has exited, with the tail of its log, on stderr."""
+        for name, process in self._running:
+            if process.poll() is not None:
+                tail = self.log(name).read_text(errors="replace")[-3000:]
+                print(f"{name} exited with {process.returncode}:\n{tail}", file=sys.stderr)
+
     def stop(self) -> None:
         for _, process in reversed(self._running):
             if process.poll() is None:
@@ -195,7 +202,13 @@ def running_stack(
         api = processes.start("api", [str(BIN / "order-engine"), "api"], env)
         api_url = f"http://127.0.0.1:{api_port}"
         wait_until(partial(answers_ok, f"{api_url}/readyz"), processes, "API")
-        yield Stack(address, api_url, database_url, temporal.pid, worker.pid, api.pid)
+        try:
+            yield Stack(address, api_url, database_url, temporal.pid, worker.pid, api.pid)
+        except BaseException:
+            # A request that failed because a process died says only "connection reset":
+            # the dead process's log (gone with the work folder) says why.
+            processes.report_exits()
+            raise
         processes.check()
     finally:
         processes.stop()
