@@ -111,6 +111,7 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
         workflow_runner=SandboxRunner(),
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
+        max_cached_workflows=settings.worker_cached_workflows,
         graceful_shutdown_timeout=timedelta(seconds=20),
     )
 

@@ -62,6 +62,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--poll-ms", type=float, default=10.0, help="pause between the buyer's polls of a ship"
     )
     parser.add_argument("--seed", type=int, default=13, help="seeds the past data and the ships")
+    parser.add_argument(
+        "--worker-cache",
+        type=int,
+        default=None,
+        help="the worker's ORDER_ENGINE_WORKER_CACHED_WORKFLOWS (default: the setting's)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if min(args.open, args.ship, args.concurrency, args.list_requests) < 1 or args.past < 0:
@@ -162,6 +168,8 @@ async def drive(
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.worker_cache is not None:  # the stack's processes inherit the environment
+        os.environ["ORDER_ENGINE_WORKER_CACHED_WORKFLOWS"] = str(args.worker_cache)
     cast = Cast.for_run(args.open)
     started = datetime.now(UTC)
     load_before = loadavg()

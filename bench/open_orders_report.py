@@ -7,6 +7,7 @@ from typing import Any
 
 from bench.open_orders_data import Cast
 from bench.report import NPROC, summary
+from config import Settings
 
 # name: (limit, unit, what it is)
 TARGETS = {
@@ -59,6 +60,7 @@ def figures(
             "list_requests": args.list_requests,
             "poll_ms": args.poll_ms,
             "seed": args.seed,
+            "worker_cached_workflows": Settings().worker_cached_workflows,  # what the stack got
         },
         "users": {
             "bench_buyers": len(cast.buyers),
