@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     # Printed under the terms of every invoice, taken like them; empty: none.
     invoice_notes: str = ""
     # Workflows a worker keeps in memory between their steps (Temporal's sticky cache): a step
-    # of one evicted replays its history first. Each costs ~0.3 MiB (bench/README.md).
+    # of one evicted replays its history first. Each costs 0.23-0.3 MiB (bench/README.md).
     worker_cached_workflows: int = Field(default=1000, ge=1)
     api_host: str = "127.0.0.1"
     api_port: int = 8000

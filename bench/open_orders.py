@@ -72,6 +72,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if min(args.open, args.ship, args.concurrency, args.list_requests) < 1 or args.past < 0:
         parser.error("--open, --ship, --concurrency, --list-requests ≥ 1 and --past ≥ 0")
+    if args.worker_cache is not None and args.worker_cache < 1:
+        parser.error("--worker-cache ≥ 1")
     if args.ship > args.open:
         parser.error("--ship cannot exceed --open")
     return args

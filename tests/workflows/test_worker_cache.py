@@ -1,9 +1,12 @@
-"""ORDER_ENGINE_WORKER_CACHED_WORKFLOWS sizes the worker's sticky cache (bench/README.md: ~0.3
+"""ORDER_ENGINE_WORKER_CACHED_WORKFLOWS sizes the worker's sticky cache (bench/README.md: 0.23-0.3
 MiB per workflow kept; a step of a workflow not kept replays its history first)."""
 
+import inspect
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from config import Settings
 from worker import ACTIVITY_THREADS, build_worker
@@ -18,5 +21,7 @@ async def test_the_worker_keeps_as_many_workflows_as_the_setting_says(
     assert worker.config()["max_cached_workflows"] == 10_000
 
 
-def test_by_default_it_keeps_the_sdk_default_of_a_thousand() -> None:
-    assert Settings().worker_cached_workflows == 1000
+def test_by_default_it_keeps_as_many_as_the_sdk_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ORDER_ENGINE_WORKER_CACHED_WORKFLOWS", raising=False)
+    sdk_default = inspect.signature(Worker.__init__).parameters["max_cached_workflows"].default
+    assert Settings(_env_file=None).worker_cached_workflows == sdk_default == 1000
