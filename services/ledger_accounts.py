@@ -5,7 +5,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -54,7 +54,7 @@ def _account(session: Session, kind: str, user_id: str | None, currency: str) ->
     return session.scalars(query).one()
 
 
-def insert_ignoring(session: Session, table: type[Any]) -> Any:
+def insert_ignoring(session: Session, table: type[Any] | Table) -> Any:
     """INSERT … ON CONFLICT DO NOTHING, which both dialects speak: a row that would break a
     unique index is not written, and a concurrent writer of the same row is waited for."""
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert

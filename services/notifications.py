@@ -2,8 +2,9 @@
 
 import uuid
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from db.tables import Notification, Order
@@ -133,10 +134,12 @@ def _notify_all(
         }
         for reader in dict.fromkeys(readers)
     ]
+    # The rows as parameters of one cached statement (SQLAlchemy batches them into one
+    # INSERT): rows written into the statement itself made it a new statement to compile
+    # every time, 4 % of the worker's CPU.
+    table = cast(Table, Notification.__table__)
     written = session.execute(
-        insert_ignoring(session, Notification)
-        .values(rows)
-        .returning(Notification.id, Notification.user_id)
+        insert_ignoring(session, table).returning(table.c.id, table.c.user_id), rows
     ).all()
     for notification_id, user_id in written:
         if user_id != ADMINS:  # the admins' inbox is a role's, with no address
