@@ -16,6 +16,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -38,6 +39,7 @@ from bench.drive import (
     closed_loop,
     make_listings,
 )
+from bench.open_orders_data import fresh_postgres
 from bench.procfs import CpuUse, PeakRss
 from bench.profile import profiled, summary
 from bench.report import Phase, RunInfo, breakdown_table, figures, table, write
@@ -71,6 +73,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=[],
         metavar="KEY=VALUE",
         help="extra dev-server dynamic config, e.g. history.transferProcessorMaxPollRPS=1000",
+    )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the read model: a SQLite file, or a fresh database on 127.0.0.1:5432",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
@@ -152,12 +160,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         args.dynamic_config,
         ESCROW_HOLD.total_seconds(),
     )
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-lifecycle-") as workdir,
-        running_stack(Path(workdir), args.dynamic_config) as stack,
-        PeakRss(stack.worker_pid) as worker_rss,
-        PeakRss(stack.api_pid) as api_rss,
-    ):
+    with ExitStack() as stack_of:
+        workdir = Path(
+            stack_of.enter_context(tempfile.TemporaryDirectory(prefix="bench-lifecycle-"))
+        )
+        url = stack_of.enter_context(fresh_postgres()) if args.database == "postgresql" else None
+        stack = stack_of.enter_context(running_stack(workdir, args.dynamic_config, url))
+        worker_rss = stack_of.enter_context(PeakRss(stack.worker_pid))
+        api_rss = stack_of.enter_context(PeakRss(stack.api_pid))
         real, bare = asyncio.run(both_phases(stack, args))
     info.worker_rss_mib, info.api_rss_mib = worker_rss.peak_mib, api_rss.peak_mib
     return figures(real, bare, info)
