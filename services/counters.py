@@ -1,23 +1,26 @@
 """Yearly sequence numbers, bumped inside the caller's transaction so a rollback leaves no gap."""
 
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
+from db.statements import InsertIgnoring, table_of
 from db.tables import Counter
 
 
 def next_value(session: Session, name: str) -> int:
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
+    session.execute(_CREATE(session), {"name": name, "value": 0})
     # The row lock taken here is held until commit: numbers are handed out in commit order.
-    return session.execute(
-        update(Counter)
-        .where(Counter.name == name)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    ).scalar_one()
+    return session.execute(_BUMP, {"counter": name}).scalar_one()
+
+
+_COUNTERS = table_of(Counter)
+_CREATE = InsertIgnoring(_COUNTERS)
+_BUMP = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.name == bindparam("counter"))
+    .values(value=_COUNTERS.c.value + 1)
+    .returning(_COUNTERS.c.value)
+)
 
 
 def yearly_number(session: Session, prefix: str, year: int) -> str:

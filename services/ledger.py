@@ -10,10 +10,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from db.statements import InsertIgnoring, table_of
 from db.tables import LedgerAccount, LedgerEntry, LedgerTransfer
 from db.types import utcnow
 from domain.ledger import (
@@ -24,7 +25,7 @@ from domain.ledger import (
     currency_code,
     transfer_amount,
 )
-from services.ledger_accounts import ZERO, insert_ignoring, platform_account, wallet
+from services.ledger_accounts import ZERO, platform_account, wallet
 
 __all__ = ["platform_account", "post", "wallet"]
 
@@ -130,13 +131,8 @@ def _loaded(session: Session, account_id: str) -> LedgerAccount | None:
 def _claim(session: Session, key: str, wanted: dict[str, Any], description: str) -> str | None:
     """Insert the transfer, or nothing if its key exists: the key is taken before any balance
     is locked, so racing posts of one key wait on the key alone."""
-    return session.execute(
-        insert_ignoring(session, LedgerTransfer)
-        .values(
-            id=str(uuid.uuid4()), key=key, description=description, created_at=utcnow(), **wanted
-        )
-        .returning(LedgerTransfer.id)
-    ).scalar_one_or_none()
+    row = {"id": str(uuid.uuid4()), "key": key, "description": description, **wanted}
+    return session.execute(_CLAIM(session), {**row, "created_at": utcnow()}).scalar_one_or_none()
 
 
 def _move(
@@ -158,27 +154,45 @@ def _move(
                 "created_at": at,
             }
         )
-    session.execute(insert(LedgerEntry), entries)
+    session.execute(_ENTRIES, entries)
 
 
 def _apply(session: Session, account_id: str, delta: Decimal) -> tuple[Decimal, int, datetime]:
-    account = LedgerAccount
     debit = delta < 0
-    query = update(account).where(account.id == account_id)
+    moved = {
+        "account_id": account_id,
+        "delta": delta,
+        "spent": -delta if debit else ZERO,
+        "earned": ZERO if debit else delta,
+        "now": utcnow(),
+    }
     if debit:
-        query = query.where((account.kind != WALLET) | (account.balance >= -delta))
-    row = session.execute(
-        query.values(
-            balance=account.balance + delta,
-            total_spent=account.total_spent + (-delta if debit else ZERO),
-            total_earned=account.total_earned + (ZERO if debit else delta),
-            seq=account.seq + 1,
-            updated_at=utcnow(),
-        )
-        .returning(account.balance, account.seq)
-        .execution_options(synchronize_session=False)
-    ).first()
+        moved["floor"] = -delta
+    row = session.execute(_DEBIT if debit else _CREDIT, moved).first()
     if row is None:
         raise InsufficientFunds(account_id, -delta)
     # The row stays locked until commit: a time read now follows the order of its entries.
     return row[0], row[1], utcnow()
+
+
+def _moving(debit: bool) -> Update:
+    """A balance's UPDATE … RETURNING; a debit of a wallet only while it holds the amount."""
+    column = _ACCOUNTS.c
+    money = column.balance.type
+    query = update(_ACCOUNTS).where(column.id == bindparam("account_id"))
+    if debit:
+        floor = bindparam("floor", type_=money)
+        query = query.where((column.kind != WALLET) | (column.balance >= floor))
+    return query.values(
+        balance=column.balance + bindparam("delta", type_=money),
+        total_spent=column.total_spent + bindparam("spent", type_=money),
+        total_earned=column.total_earned + bindparam("earned", type_=money),
+        seq=column.seq + 1,
+        updated_at=bindparam("now", type_=column.updated_at.type),
+    ).returning(column.balance, column.seq)
+
+
+_ACCOUNTS = table_of(LedgerAccount)
+_DEBIT, _CREDIT = _moving(debit=True), _moving(debit=False)
+_CLAIM = InsertIgnoring(table_of(LedgerTransfer), "id")
+_ENTRIES = insert(table_of(LedgerEntry))

@@ -5,11 +5,10 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.statements import dialect_insert
 from db.tables import LedgerAccount
 from db.types import utcnow
 from domain.ledger import WALLET, currency_code, platform_kind
@@ -54,8 +53,7 @@ def _account(session: Session, kind: str, user_id: str | None, currency: str) ->
     return session.scalars(query).one()
 
 
-def insert_ignoring(session: Session, table: type[Any] | Table) -> Any:
+def insert_ignoring(session: Session, table: type[Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING, which both dialects speak: a row that would break a
     unique index is not written, and a concurrent writer of the same row is waited for."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    return insert(table).on_conflict_do_nothing()
+    return dialect_insert(session)(table).on_conflict_do_nothing()

@@ -5,9 +5,9 @@ from datetime import datetime
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
+from db.statements import InsertIgnoring, table_of
 from db.tables import Order, OrderEvent
 from domain.contracts import Deadline, Transition
-from services.ledger_accounts import insert_ignoring
 from services.notifications import MESSAGES, notify_order_event
 from services.webhook_events import on_transition
 
@@ -58,24 +58,23 @@ def record(session: Session, order: Order, transition: Transition, key: str | No
 
 def _claim_key(session: Session, order: Order, transition: Transition, key: str) -> bool:
     """Write the timeline line unless its key was written before: one INSERT either way."""
-    statement = (
-        insert_ignoring(session, OrderEvent)
-        .values(
-            order_id=order.id,
-            key=key,
-            at=transition.at,
-            event=transition.event,
-            status=transition.status,
-            actor=transition.actor,
-            note=transition.note,
-        )
-        .returning(OrderEvent.id)
-    )
+    line = {
+        "order_id": order.id,
+        "key": key,
+        "at": transition.at,
+        "event": transition.event,
+        "status": transition.status,
+        "actor": transition.actor,
+        "note": transition.note,
+    }
     if not inspect(order).persistent:
-        return session.execute(statement).first() is not None  # the new order is written first
+        return session.execute(_CLAIM(session), line).first() is not None  # the order first
     # The order's changes so far wait for the status change: one UPDATE of the order, not two.
     with session.no_autoflush:
-        return session.execute(statement).first() is not None
+        return session.execute(_CLAIM(session), line).first() is not None
+
+
+_CLAIM = InsertIgnoring(table_of(OrderEvent), "id")
 
 
 def note(

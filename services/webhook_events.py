@@ -13,9 +13,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from db.statements import table_of
 from db.tables import Order, Payment, Refund, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from domain.webhooks import subscribed
 from services import outbox
@@ -64,11 +65,16 @@ def on_transition(
 
 
 def _listening(session: Session, seller_id: str) -> list[tuple[str, list[str]]]:
-    query = select(WebhookEndpoint.id, WebhookEndpoint.events).where(
-        or_(WebhookEndpoint.owner_id == seller_id, WebhookEndpoint.owner_role == "admin"),
-        WebhookEndpoint.deleted_at.is_(None),
-    )
-    return [(endpoint_id, list(events)) for endpoint_id, events in session.execute(query)]
+    rows = session.execute(_LISTENING, {"seller_id": seller_id})
+    return [(endpoint_id, list(events)) for endpoint_id, events in rows]
+
+
+_ENDPOINTS = table_of(WebhookEndpoint).c
+# Built once: every step of every order asks it (db/statements.py).
+_LISTENING = select(_ENDPOINTS.id, _ENDPOINTS.events).where(
+    or_(_ENDPOINTS.owner_id == bindparam("seller_id"), _ENDPOINTS.owner_role == "admin"),
+    _ENDPOINTS.deleted_at.is_(None),
+)
 
 
 def event_id_of(event_type: str, order_id: str, key: str) -> str:
