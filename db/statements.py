@@ -24,23 +24,33 @@ def dialect_insert(session: Session) -> Callable[..., Any]:
     return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
-class InsertIgnoring:
-    """INSERT … ON CONFLICT DO NOTHING [RETURNING columns] into `table`, built once per
-    dialect: a row that would break a unique index is not written, and a concurrent writer of
-    the same row is waited for. Run it with the row (or rows) as parameters."""
+class PerDialect:
+    """A statement whose SQL differs by dialect (their INSERTs' ON CONFLICT), built once for
+    each from the dialect's INSERT construct."""
 
-    def __init__(self, table: Table, *returning: str) -> None:
-        self._table = table
-        self._returning = returning
+    def __init__(self, build: Callable[[Callable[..., Any]], Any]) -> None:
+        self._build = build
         self._built: dict[str, Any] = {}
 
     def __call__(self, session: Session) -> Any:
         dialect = session.get_bind().dialect.name
         statement = self._built.get(dialect)
         if statement is None:
-            statement = dialect_insert(session)(self._table).on_conflict_do_nothing()
-            if self._returning:
-                statement = statement.returning(*(self._table.c[c] for c in self._returning))
+            statement = self._build(dialect_insert(session))
             # Two threads may both build it first: the same statement, either is kept.
             self._built[dialect] = statement
         return statement
+
+
+def insert_ignoring(table: Table, *returning: str) -> PerDialect:
+    """INSERT … ON CONFLICT DO NOTHING [RETURNING columns] into `table`: a row that would
+    break a unique index is not written, and a concurrent writer of the same row is waited
+    for. Run it with the row (or rows) as parameters."""
+
+    def build(insert: Callable[..., Any]) -> Any:
+        statement = insert(table).on_conflict_do_nothing()
+        if returning:
+            statement = statement.returning(*(table.c[name] for name in returning))
+        return statement
+
+    return PerDialect(build)

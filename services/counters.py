@@ -3,7 +3,7 @@
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from db.statements import InsertIgnoring, table_of
+from db.statements import insert_ignoring, table_of
 from db.tables import Counter
 
 
@@ -14,7 +14,7 @@ def next_value(session: Session, name: str) -> int:
 
 
 _COUNTERS = table_of(Counter)
-_CREATE = InsertIgnoring(_COUNTERS)
+_CREATE = insert_ignoring(_COUNTERS)
 _BUMP = (
     update(_COUNTERS)
     .where(_COUNTERS.c.name == bindparam("counter"))

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from db.statements import insert_ignoring, table_of
 from db.tables import Discount
 from db.types import utcnow
 from domain.discounts import code_key
-from services.ledger_accounts import insert_ignoring
 from services.pagination import page
 
 
@@ -31,9 +31,7 @@ def create(session: Session, fields: dict[str, Any]) -> Discount:
         "created_at": now,
         "updated_at": now,
     }
-    written = session.execute(
-        insert_ignoring(session, Discount).values(**values).returning(Discount.id)
-    ).first()
+    written = session.execute(_CREATE(session), values).first()
     if written is None:
         raise CodeTaken(fields["code"])
     found = session.get(Discount, discount_id)
@@ -70,3 +68,6 @@ def update(session: Session, discount_id: str, changes: dict[str, Any]) -> Disco
     discount.updated_at = utcnow()
     session.flush()
     return discount
+
+
+_CREATE = insert_ignoring(table_of(Discount), "id")

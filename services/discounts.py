@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from db.statements import insert_ignoring, table_of
 from db.tables import Discount, DiscountUse, DiscountUserCount
 from db.types import utcnow
 from domain.discounts import (
@@ -26,7 +27,6 @@ from domain.discounts import (
     refusal_of,
     uses_refusal,
 )
-from services.ledger_accounts import insert_ignoring
 
 RESERVED, USED, RELEASED = "reserved", "used", "released"
 
@@ -175,18 +175,17 @@ def _claim(
     }
     if exists:
         claim = _leave(order_id, RELEASED, RESERVED, **fields).returning(DiscountUse.id)
-    else:
-        now = utcnow()
-        values = {
-            **fields,
-            "id": str(uuid.uuid4()),
-            "order_id": order_id,
-            "status": RESERVED,
-            "created_at": now,
-            "updated_at": now,
-        }
-        claim = insert_ignoring(session, DiscountUse).values(**values).returning(DiscountUse.id)
-    return session.execute(claim).first() is not None
+        return session.execute(claim).first() is not None
+    now = utcnow()
+    values = {
+        **fields,
+        "id": str(uuid.uuid4()),
+        "order_id": order_id,
+        "status": RESERVED,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return session.execute(_CLAIM_USE(session), values).first() is not None
 
 
 def _count_up(session: Session, discount_id: str, user_id: str) -> None:
@@ -204,9 +203,7 @@ def _count_up(session: Session, discount_id: str, user_id: str) -> None:
         raise DiscountRefused("max_uses_reached")
     per_user = row[0]
     session.execute(
-        insert_ignoring(session, DiscountUserCount).values(
-            discount_id=discount_id, user_id=user_id, uses=0
-        )
+        _USER_COUNT(session), {"discount_id": discount_id, "user_id": user_id, "uses": 0}
     )
     mine = DiscountUserCount
     query = update(mine).where(mine.discount_id == discount_id, mine.user_id == user_id)
@@ -236,3 +233,7 @@ def _bump(session: Session, table: type[Any], where: Any, **values: Any) -> None
     session.execute(
         update(table).where(where).values(**values).execution_options(synchronize_session=False)
     )
+
+
+_CLAIM_USE = insert_ignoring(table_of(DiscountUse), "id")
+_USER_COUNT = insert_ignoring(table_of(DiscountUserCount))

@@ -14,7 +14,7 @@ from sqlalchemy import Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from db.statements import InsertIgnoring, table_of
+from db.statements import insert_ignoring, table_of
 from db.tables import LedgerAccount, LedgerEntry, LedgerTransfer
 from db.types import utcnow
 from domain.ledger import (
@@ -194,5 +194,5 @@ def _moving(debit: bool) -> Update:
 
 _ACCOUNTS = table_of(LedgerAccount)
 _DEBIT, _CREDIT = _moving(debit=True), _moving(debit=False)
-_CLAIM = InsertIgnoring(table_of(LedgerTransfer), "id")
+_CLAIM = insert_ignoring(table_of(LedgerTransfer), "id")
 _ENTRIES = insert(table_of(LedgerEntry))

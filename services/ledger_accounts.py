@@ -3,12 +3,11 @@ made on first use; two first uses at once make one row."""
 
 import uuid
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.statements import dialect_insert
+from db.statements import insert_ignoring, table_of
 from db.tables import LedgerAccount
 from db.types import utcnow
 from domain.ledger import WALLET, currency_code, platform_kind
@@ -35,25 +34,21 @@ def _account(session: Session, kind: str, user_id: str | None, currency: str) ->
     if found is not None:
         return found
     now = utcnow()
-    session.execute(
-        insert_ignoring(session, LedgerAccount).values(
-            id=str(uuid.uuid4()),
-            kind=kind,
-            user_id=user_id,
-            currency=currency,
-            balance=ZERO,
-            total_earned=ZERO,
-            total_spent=ZERO,
-            seq=0,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    account = {
+        "id": str(uuid.uuid4()),
+        "kind": kind,
+        "user_id": user_id,
+        "currency": currency,
+        "balance": ZERO,
+        "total_earned": ZERO,
+        "total_spent": ZERO,
+        "seq": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    session.execute(_CREATE(session), account)
     # A concurrent first use waited in the INSERT for the other's commit: its row is there now.
     return session.scalars(query).one()
 
 
-def insert_ignoring(session: Session, table: type[Any]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING, which both dialects speak: a row that would break a
-    unique index is not written, and a concurrent writer of the same row is waited for."""
-    return dialect_insert(session)(table).on_conflict_do_nothing()
+_CREATE = insert_ignoring(table_of(LedgerAccount))

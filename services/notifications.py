@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
-from db.statements import InsertIgnoring, table_of
+from db.statements import insert_ignoring, table_of
 from db.tables import Notification, Order
 from domain.contracts import AdminAlert
 from services import mail
@@ -141,7 +141,7 @@ def _notify_all(
             mail.queue_notification(session, notification_id, user_id, at)
 
 
-_INSERT = InsertIgnoring(table_of(Notification), "id", "user_id")
+_INSERT = insert_ignoring(table_of(Notification), "id", "user_id")
 
 
 def alert_admins(session: Session, alert: AdminAlert) -> None:

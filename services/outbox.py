@@ -11,21 +11,19 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from db.statements import insert_ignoring, table_of
 from db.tables import OutboxItem
-from services.ledger_accounts import insert_ignoring
 
 # session.info key: what this transaction queued, (workflow id, kind, ref), started after it.
 QUEUED = "outbox_queued"
 # session.info key: set when a mail server is configured (by the worker, or an API route).
 MAIL_ON = "mail_on"
+_ENQUEUE = insert_ignoring(table_of(OutboxItem))
 
 
 def enqueue(session: Session, workflow_id: str, kind: str, ref: str, at: datetime) -> None:
-    session.execute(
-        insert_ignoring(session, OutboxItem).values(
-            id=workflow_id, kind=kind, ref=ref, created_at=at
-        )
-    )
+    row = {"id": workflow_id, "kind": kind, "ref": ref, "created_at": at}
+    session.execute(_ENQUEUE(session), row)
     session.info.setdefault(QUEUED, []).append((workflow_id, kind, ref))
 
 

@@ -1,12 +1,13 @@
 """Fixed-window rate limits kept in the database, so every API process counts the same hits."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, delete
 from sqlalchemy.orm import Session
 
+from db.statements import PerDialect, table_of
 from db.tables import RateLimitWindow
 
 
@@ -14,18 +15,27 @@ def hit(session: Session, key: str, now: datetime, window: timedelta, limit: int
     """Count one hit; None when allowed, else the seconds until the window ends."""
     length = window.total_seconds()
     current = int(now.timestamp() // length)
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    statement = insert(RateLimitWindow).values(key=key, window_index=current, count=1)
     count = session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["key", "window_index"], set_={"count": RateLimitWindow.count + 1}
-        ).returning(RateLimitWindow.count)
+        _COUNT(session), {"key": key, "window_index": current, "count": 1}
     ).scalar_one()
-    session.execute(
-        delete(RateLimitWindow).where(
-            RateLimitWindow.key == key, RateLimitWindow.window_index < current
-        )
-    )
+    session.execute(_FORGET, {"forget_key": key, "before": current})
     if count <= limit:
         return None
     return (current + 1) * length - now.timestamp()
+
+
+_WINDOWS = table_of(RateLimitWindow)
+
+
+def _counting(insert: Callable[..., Any]) -> Any:
+    statement = insert(_WINDOWS)
+    return statement.on_conflict_do_update(
+        index_elements=["key", "window_index"], set_={"count": _WINDOWS.c.count + 1}
+    ).returning(_WINDOWS.c.count)
+
+
+# Built once: every order and payment request counts a hit (db/statements.py).
+_COUNT = PerDialect(_counting)
+_FORGET = delete(_WINDOWS).where(
+    _WINDOWS.c.key == bindparam("forget_key"), _WINDOWS.c.window_index < bindparam("before")
+)

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from db.statements import InsertIgnoring, table_of
+from db.statements import insert_ignoring, table_of
 from db.tables import Order, OrderEvent
 from domain.contracts import Deadline, Transition
 from services.notifications import MESSAGES, notify_order_event
@@ -74,7 +74,7 @@ def _claim_key(session: Session, order: Order, transition: Transition, key: str)
         return session.execute(_CLAIM(session), line).first() is not None
 
 
-_CLAIM = InsertIgnoring(table_of(OrderEvent), "id")
+_CLAIM = insert_ignoring(table_of(OrderEvent), "id")
 
 
 def note(

@@ -16,11 +16,10 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from db.statements import table_of
+from db.statements import insert_ignoring, table_of
 from db.tables import Order, Payment, Refund, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from domain.webhooks import subscribed
 from services import outbox
-from services.ledger_accounts import insert_ignoring
 
 # The deliveries' ids are derived (endpoint, event): a repeat names the same workflow.
 _DELIVERY_IDS = uuid.UUID("5b1e0c36-2f54-4a63-9a7e-6f0d1e1c0b12")
@@ -75,6 +74,8 @@ _LISTENING = select(_ENDPOINTS.id, _ENDPOINTS.events).where(
     or_(_ENDPOINTS.owner_id == bindparam("seller_id"), _ENDPOINTS.owner_role == "admin"),
     _ENDPOINTS.deleted_at.is_(None),
 )
+_EVENT = insert_ignoring(table_of(WebhookEvent))
+_DELIVERY = insert_ignoring(table_of(WebhookDelivery))
 
 
 def event_id_of(event_type: str, order_id: str, key: str) -> str:
@@ -90,28 +91,26 @@ def _emit(
     session: Session, order: Order, event_type: str, key: str, at: datetime, endpoints: list[str]
 ) -> None:
     event_id = event_id_of(event_type, order.id, key)
-    session.execute(
-        insert_ignoring(session, WebhookEvent).values(
-            id=event_id,
-            type=event_type,
-            order_id=order.id,
-            seller_id=order.seller_id,
-            payload=data_of(session, order, event_type, key),
-            created_at=at,
-        )
-    )
+    event = {
+        "id": event_id,
+        "type": event_type,
+        "order_id": order.id,
+        "seller_id": order.seller_id,
+        "payload": data_of(session, order, event_type, key),
+        "created_at": at,
+    }
+    session.execute(_EVENT(session), event)
     for endpoint_id in endpoints:
         delivery_id = str(uuid.uuid5(_DELIVERY_IDS, f"{endpoint_id}|{event_id}"))
-        session.execute(
-            insert_ignoring(session, WebhookDelivery).values(
-                id=delivery_id,
-                endpoint_id=endpoint_id,
-                event_id=event_id,
-                status="pending",
-                attempts=0,
-                created_at=at,
-            )
-        )
+        delivery = {
+            "id": delivery_id,
+            "endpoint_id": endpoint_id,
+            "event_id": event_id,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": at,
+        }
+        session.execute(_DELIVERY(session), delivery)
         outbox.enqueue(session, f"webhook-{delivery_id}", "webhook", delivery_id, at)
 
 
