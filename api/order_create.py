@@ -4,8 +4,8 @@ that writes the order, then the payment of the same call, if any."""
 from temporalio.client import Client
 
 from api.auth import Principal
-from api.db import reading
-from api.deps import Keyed, limit_payment_attempts, require_role, viewer_of
+from api.db import in_transaction
+from api.deps import Keyed, require_role, viewer_of
 from api.errors import ApiError, not_found
 from api.order_flow import (
     PAY_AFTER_ADMISSION_WAIT,
@@ -13,7 +13,7 @@ from api.order_flow import (
     start_order,
     submit_payment,
 )
-from api.order_limits import check_open_orders, check_quantity, check_total, rate_limit
+from api.order_limits import check_quantity, check_total, create_checks, too_many_open_orders
 from api.order_reads import exists, load_detail
 from api.schemas import OrderCreate, OrderDetail
 from config import Settings
@@ -42,10 +42,13 @@ async def create(
         return await _pay_new_order(body, me, settings, client, keyed, order_id)
     if body.payment is not None:
         check_payment_request(body.payment.payment_method, body.payment.card_token)
-    await rate_limit(settings, "order", me.user_id)
-    if body.payment is not None:
-        await limit_payment_attempts(me, settings)
-    listing = await reading(settings.database_url, lambda s: s.get(Listing, body.listing_id))
+    checks = await in_transaction(
+        settings.database_url,
+        lambda s: create_checks(s, settings, me.user_id, body.listing_id, body.payment is not None),
+    )
+    if checks.refused is not None:
+        raise checks.refused
+    listing = checks.listing
     if listing is None:
         raise not_found("listing")
     # Early answers for the common refusals; the workflow's admission is the one that counts.
@@ -54,7 +57,8 @@ async def create(
     if listing.status == "active" and listing.quantity_available < body.quantity:
         raise ApiError(409, "out_of_stock", "The listing has no stock left for this quantity")
     check_total(settings, listing, body.quantity)
-    await check_open_orders(settings, me.user_id)
+    if checks.open_orders >= settings.max_open_unpaid_orders:
+        raise await too_many_open_orders(settings, me.user_id)
     await start_order(
         client,
         settings,

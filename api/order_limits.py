@@ -2,6 +2,9 @@
 workflow's transaction) enforces the open-orders and total bounds again, race-safely."""
 
 import math
+from typing import NamedTuple
+
+from sqlalchemy.orm import Session
 
 from api.db import in_transaction, reading
 from api.errors import ApiError
@@ -29,26 +32,50 @@ _RATES = {
 
 
 async def rate_limit(settings: Settings, kind: str, user_id: str) -> None:
-    limit, window, what = _RATES[kind]
-    wait = await in_transaction(
-        settings.database_url,
-        lambda s: rate_limits.hit(
-            s,
-            f"{kind}:{user_id}",
-            utcnow(),
-            getattr(settings, window),
-            getattr(settings, limit),
-        ),
-    )
+    wait = await in_transaction(settings.database_url, lambda s: hit(s, settings, kind, user_id))
     if wait is not None:
-        seconds = max(1, math.ceil(wait))
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"Too many {what}; retry in {seconds} s",
-            {"retry_after": seconds},
-            headers={"Retry-After": str(seconds)},
-        )
+        raise rate_limited(kind, wait)
+
+
+def hit(session: Session, settings: Settings, kind: str, user_id: str) -> float | None:
+    """Count one hit of `kind`: None when allowed, else the seconds until its window ends."""
+    limit, window, _ = _RATES[kind]
+    key = f"{kind}:{user_id}"
+    return rate_limits.hit(
+        session, key, utcnow(), getattr(settings, window), getattr(settings, limit)
+    )
+
+
+def rate_limited(kind: str, wait: float) -> ApiError:
+    seconds = max(1, math.ceil(wait))
+    return ApiError(
+        429,
+        "rate_limited",
+        f"Too many {_RATES[kind][2]}; retry in {seconds} s",
+        {"retry_after": seconds},
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+class CreateChecks(NamedTuple):
+    """What a create needs to know before its workflow starts, read in one transaction."""
+
+    refused: ApiError | None
+    listing: Listing | None
+    open_orders: int
+
+
+def create_checks(
+    session: Session, settings: Settings, buyer_id: str, listing_id: str, paying: bool
+) -> CreateChecks:
+    """The rate limits' hits (the payment's only when the order's is allowed: a refused
+    request counts once), then the listing and the buyer's unpaid orders."""
+    for kind in ("order", "payment") if paying else ("order",):
+        wait = hit(session, settings, kind, buyer_id)
+        if wait is not None:
+            return CreateChecks(rate_limited(kind, wait), None, 0)
+    listing = session.get(Listing, listing_id)
+    return CreateChecks(None, listing, admission.open_orders(session, buyer_id))
 
 
 async def too_many_open_orders(settings: Settings, buyer_id: str) -> ApiError:
@@ -68,12 +95,6 @@ async def too_many_open_orders(settings: Settings, buyer_id: str) -> ApiError:
         {"max_open_unpaid_orders": settings.max_open_unpaid_orders, "retry_after": seconds},
         headers={"Retry-After": str(seconds)},
     )
-
-
-async def check_open_orders(settings: Settings, buyer_id: str) -> None:
-    count = await reading(settings.database_url, lambda s: admission.open_orders(s, buyer_id))
-    if count >= settings.max_open_unpaid_orders:
-        raise await too_many_open_orders(settings, buyer_id)
 
 
 def check_quantity(settings: Settings, quantity: int) -> None:

@@ -5,7 +5,7 @@ import binascii
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Column, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 T = TypeVar("T")
@@ -34,8 +34,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 def page(
     session: Session,
     query: Select[Any],
-    created_at: InstrumentedAttribute[Any],
-    row_id: InstrumentedAttribute[Any],
+    created_at: InstrumentedAttribute[Any] | Column[Any],
+    row_id: InstrumentedAttribute[Any] | Column[Any],
     limit: int,
     cursor: str | None,
     rows: bool = False,
