@@ -45,8 +45,8 @@ def _order_fields(row: Row[Any]) -> dict[str, object]:
     return {**fields, "payment": payment, "deadline": deadline, "payout": payout}
 
 
-def payment_out(payment: Payment, show_gateway_response: bool) -> PaymentOut:
-    fields = _columns(payment)
+def payment_out(payment: Payment | Row[Any], show_gateway_response: bool) -> PaymentOut:
+    fields = dict(payment._mapping) if isinstance(payment, Row) else _columns(payment)
     if not show_gateway_response:
         fields["gateway_response"] = None
     return PaymentOut.model_validate(fields)

@@ -33,9 +33,16 @@ def visible_order(session: Session, viewer: Viewer, order_id: str) -> Order | No
 
 def visible_order_row(session: Session, viewer: Viewer, order_id: str) -> Row[Any] | None:
     """The order as `order_rows` reads it, if the viewer may see it."""
+    return _visible(session, viewer, _ROW, {"order_id": order_id})
+
+
+def _visible(
+    session: Session, viewer: Viewer, reads: tuple[Select[Any], Select[Any]], by: dict[str, str]
+) -> Row[Any] | None:
+    """The first row of a read built once: as an admin, or as a party to the order."""
     if viewer.is_admin:
-        return session.execute(_ROW, {"order_id": order_id}).first()
-    return session.execute(_ROW_OF_PARTY, {"order_id": order_id, "user_id": viewer.user_id}).first()
+        return session.execute(reads[0], by).first()
+    return session.execute(reads[1], {**by, "user_id": viewer.user_id}).first()
 
 
 def order_rows() -> Select[Any]:
@@ -83,10 +90,22 @@ def timeline(session: Session, order_id: str) -> list[dict[str, Any]]:
 
 
 _ORDERS, _PAYMENTS, _EVENTS = table_of(Order), table_of(Payment), table_of(OrderEvent)
-# The reads of every look at an order, built once (db/statements.py).
-_ROW = order_rows().where(_ORDERS.c.id == bindparam("order_id"))
-_ROW_OF_PARTY = _ROW.where(
-    or_(_ORDERS.c.buyer_id == bindparam("user_id"), _ORDERS.c.seller_id == bindparam("user_id"))
+
+
+def _for_both(read: Select[Any]) -> tuple[Select[Any], Select[Any]]:
+    """A read as an admin makes it, and as a party to the order (`user_id`) does."""
+    party = or_(
+        _ORDERS.c.buyer_id == bindparam("user_id"), _ORDERS.c.seller_id == bindparam("user_id")
+    )
+    return read, read.where(party)
+
+
+# The reads of every look at an order or a payment, built once (db/statements.py).
+_ROW = _for_both(order_rows().where(_ORDERS.c.id == bindparam("order_id")))
+_PAYMENT = _for_both(
+    select(_PAYMENTS)
+    .join(_ORDERS, _ORDERS.c.id == _PAYMENTS.c.order_id)
+    .where(_PAYMENTS.c.id == bindparam("payment_id"))
 )
 _TIMELINE = (
     select(_EVENTS.c.at, _EVENTS.c.event, _EVENTS.c.status, _EVENTS.c.actor, _EVENTS.c.note)
@@ -95,11 +114,9 @@ _TIMELINE = (
 )
 
 
-def visible_payment(session: Session, viewer: Viewer, payment_id: str) -> Payment | None:
-    query = (
-        select(Payment).join(Order, Order.id == Payment.order_id).where(Payment.id == payment_id)
-    )
-    return session.scalars(orders_of(viewer, query)).first()
+def visible_payment(session: Session, viewer: Viewer, payment_id: str) -> Row[Any] | None:
+    """The payment's columns, if the viewer may see its order."""
+    return _visible(session, viewer, _PAYMENT, {"payment_id": payment_id})
 
 
 def list_payments(
