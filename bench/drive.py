@@ -15,9 +15,8 @@ from typing import Any, TypeVar
 import httpx
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateStage
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.worker import Worker
 
-from bench.bare import ACTIVITIES, BareWorkflow
+from bench.bare import BareWorkflow
 from bench.stack import BenchError
 
 T = TypeVar("T")
@@ -199,10 +198,6 @@ async def check_paid(buyer: httpx.AsyncClient, order_ids: list[str], concurrency
             raise BenchError(f"order {order_id} ended without being paid out: {order['payout']}")
 
     await closed_loop(order_ids, concurrency, one)
-
-
-def bare_worker(client: Client, task_queue: str) -> Worker:
-    return Worker(client, task_queue=task_queue, workflows=[BareWorkflow], activities=ACTIVITIES)
 
 
 def bare_ids(count: int) -> list[str]:

@@ -28,13 +28,13 @@ import httpx
 from temporalio.client import Client
 
 from api.auth import issue_token
+from bench import bare_worker
 from bench.breakdown import history_steps, sample
 from bench.drive import (
     BarePurchase,
     HttpPurchase,
     Timings,
     bare_ids,
-    bare_worker,
     check_paid,
     closed_loop,
     make_listings,
@@ -104,19 +104,20 @@ def http_client(stack: Stack, user: str, role: str) -> httpx.AsyncClient:
 
 
 async def measured(
-    stack: Stack,
     client: Client,
     args: argparse.Namespace,
     items: list[str],
     driver: Driver,
+    pids: dict[str, int],
     profile: Path | None = None,
 ) -> Phase:
-    """Warm up untimed, then time the rest; CPU of every process counted over the timed part."""
+    """Warm up untimed, then time the rest; CPU of every process of `pids` counted over the
+    timed part."""
     warm, timed = items[: args.warmup], items[args.warmup :]
     await closed_loop(warm, args.concurrency, driver(Timings()))
     timings = Timings()
-    spied = {"worker": stack.worker_pid, "api": stack.api_pid}
-    with CpuUse(stack.pids) as cpu, profiled(spied, profile):
+    spied = {"worker": pids["worker"], "api": pids["api"]}
+    with CpuUse(pids) as cpu, profiled(spied, profile):
         wall = await closed_loop(timed, args.concurrency, driver(timings))
     chosen = sample(timings.workflow_ids, args.histories)
     return Phase(len(timed), wall, timings, cpu.seconds, await history_steps(client, chosen))
@@ -129,16 +130,19 @@ async def real_phase(stack: Stack, client: Client, args: argparse.Namespace) -> 
     ):
         listings = await make_listings(seller, args.warmup + args.orders, args.concurrency)
         driver = partial(HttpPurchase, buyer, seller, client)
-        phase = await measured(stack, client, args, listings, driver, args.profile)
+        phase = await measured(client, args, listings, driver, stack.pids, args.profile)
         await check_paid(buyer, phase.timings.order_ids, args.concurrency)
         return phase
 
 
 async def bare_phase(stack: Stack, client: Client, args: argparse.Namespace) -> Phase:
     task_queue = f"{TASK_QUEUE}-bare"
-    async with bare_worker(client, task_queue):
+    with bare_worker.running(stack.temporal_address, task_queue) as worker_pid:
         ids = bare_ids(args.warmup + args.orders)
-        return await measured(stack, client, args, ids, partial(BarePurchase, client, task_queue))
+        driver = partial(BarePurchase, client, task_queue)
+        # The twin's worker counts as the worker; ours and the API idle meanwhile.
+        pids = {**stack.pids, "worker": worker_pid}
+        return await measured(client, args, ids, driver, pids)
 
 
 async def both_phases(stack: Stack, args: argparse.Namespace) -> tuple[Phase, Phase]:

@@ -36,7 +36,8 @@ class Stack:
 
     @property
     def pids(self) -> dict[str, int]:
-        """The processes whose CPU is counted; `bench` drives, and runs the bare worker."""
+        """The processes whose CPU is counted; `bench` drives (the bare phase swaps in the
+        twin's worker for ours)."""
         return {
             "temporal": self.temporal_pid,
             "worker": self.worker_pid,
