@@ -1,6 +1,9 @@
 """POST /api/orders/: the checks of API.md in the order they are cheapest, then the workflow
 that writes the order, then the payment of the same call, if any."""
 
+from typing import Any
+
+from sqlalchemy import Row
 from temporalio.client import Client
 
 from api.auth import Principal
@@ -17,7 +20,6 @@ from api.order_limits import check_quantity, check_total, create_checks, too_man
 from api.order_reads import exists, load_detail
 from api.schemas import OrderCreate, OrderDetail
 from config import Settings
-from db.tables import Listing
 from domain.contracts import NewOrder, PayCommand
 from domain.summary import order_summary
 from domain.totals import order_totals
@@ -112,7 +114,7 @@ async def _pay_new_order(
     return await load_detail(settings, viewer_of(me), order_id)
 
 
-def _summary(settings: Settings, listing: Listing, quantity: int) -> str:
+def _summary(settings: Settings, listing: Row[Any], quantity: int) -> str:
     """What the order will be, as the API sees it before admission has numbered it."""
     totals = order_totals(listing.unit_price, quantity, listing.shipping_fee, settings.tax_rate)
     return order_summary(None, totals.total_amount, listing.currency, listing.title)

@@ -2,13 +2,15 @@
 workflow's transaction) enforces the open-orders and total bounds again, race-safely."""
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from api.db import in_transaction, reading
 from api.errors import ApiError
 from config import Settings
+from db.statements import table_of
 from db.tables import Listing
 from db.types import utcnow
 from domain.money import MAX_AMOUNT
@@ -61,7 +63,7 @@ class CreateChecks(NamedTuple):
     """What a create needs to know before its workflow starts, read in one transaction."""
 
     refused: ApiError | None
-    listing: Listing | None
+    listing: Row[Any] | None  # the listing's columns
     open_orders: int
 
 
@@ -74,8 +76,12 @@ def create_checks(
         wait = hit(session, settings, kind, buyer_id)
         if wait is not None:
             return CreateChecks(rate_limited(kind, wait), None, 0)
-    listing = session.get(Listing, listing_id)
+    listing = session.execute(_LISTING, {"listing_id": listing_id}).first()
     return CreateChecks(None, listing, admission.open_orders(session, buyer_id))
+
+
+_LISTINGS = table_of(Listing)
+_LISTING = select(_LISTINGS).where(_LISTINGS.c.id == bindparam("listing_id"))
 
 
 async def too_many_open_orders(settings: Settings, buyer_id: str) -> ApiError:
@@ -107,7 +113,7 @@ def check_quantity(settings: Settings, quantity: int) -> None:
         )
 
 
-def check_total(settings: Settings, listing: Listing, quantity: int) -> None:
+def check_total(settings: Settings, listing: Row[Any], quantity: int) -> None:
     """Bounds compose: a listing that can be listed can be ordered, or the order is refused."""
     totals = order_totals(listing.unit_price, quantity, listing.shipping_fee, settings.tax_rate)
     if totals.total_amount > MAX_AMOUNT:

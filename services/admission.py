@@ -5,9 +5,10 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import bindparam, case, func, select, text, update
 from sqlalchemy.orm import Session
 
+from db.statements import table_of
 from db.tables import Invoice, Listing, Order
 from domain.contracts import Admission, NewOrder, Transition
 from domain.money import MAX_AMOUNT
@@ -77,12 +78,16 @@ def admit_order(session: Session, new: NewOrder, now: datetime) -> Admission:
 
 def open_orders(session: Session, buyer_id: str) -> int:
     """Pending orders are the unpaid ones: paying confirms an order."""
-    count = session.scalar(
-        select(func.count())
-        .select_from(Order)
-        .where(Order.buyer_id == buyer_id, Order.status == "pending")
-    )
-    return int(count or 0)
+    return int(session.scalar(_OPEN_ORDERS, {"buyer_id": buyer_id}) or 0)
+
+
+_ORDERS = table_of(Order)
+# Asked by every create, in the API and again in admission: built once (db/statements.py).
+_OPEN_ORDERS = (
+    select(func.count())
+    .select_from(_ORDERS)
+    .where(_ORDERS.c.buyer_id == bindparam("buyer_id"), _ORDERS.c.status == "pending")
+)
 
 
 def oldest_open_order(session: Session, buyer_id: str) -> datetime | None:
