@@ -71,7 +71,8 @@ REFUSALS: dict[tuple[str, str], set[int]] = {
     ("POST", "/api/orders/{order_id}/ship/"): {403},
     ("POST", "/api/orders/{order_id}/deliver/"): {403},
     ("POST", "/api/orders/{order_id}/cancel/"): {403},
-    ("POST", "/api/payments/"): {403, 404},
+    # 429: the payment attempts' limit, counted with the order's read (api/payment_flow.py).
+    ("POST", "/api/payments/"): {403, 404, 429},
     ("POST", "/api/payments/{payment_id}/retry/"): {403},
     ("POST", "/api/payments/{payment_id}/resolve/"): {403},
     ("POST", "/api/webhooks/stripe/"): {400},

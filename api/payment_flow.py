@@ -8,7 +8,7 @@ from api.auth import Principal
 from api.deps import Keyed, viewer_of
 from api.errors import ApiError
 from api.order_flow import check_payment_request, pay, submit_payment
-from api.order_reads import load_order, load_payment
+from api.order_reads import load_order, load_order_to_pay, load_payment
 from api.schemas import OrderOut, PaymentCreate, PaymentOut, PaymentResolve, PaymentRetry
 from api.workflow_calls import call_workflow
 from config import Settings
@@ -23,7 +23,7 @@ async def create_payment(
     body: PaymentCreate, me: Principal, settings: Settings, client: Client, keyed: Keyed
 ) -> PaymentOut:
     viewer = viewer_of(me)
-    order = await load_order(settings, viewer, body.order_id)
+    order = await load_order_to_pay(settings, viewer, body.order_id)
     authorize(Act.PAY, me, order)
     check_payment_request(body.payment_method, body.card_token)
     command = PayCommand(

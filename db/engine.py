@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,3 +57,11 @@ def session_scope(url: str, read_only: bool = False) -> Iterator[Session]:
     """
     with _session_factory(url, read_only).begin() as session:
         yield session
+
+
+@contextmanager
+def connection_scope(url: str) -> Iterator[Connection]:
+    """A read-only transaction on a Core connection: for reads made of statements on the
+    tables, without an ORM session around them (a third of a short read's CPU)."""
+    with get_engine(url, True).begin() as connection:
+        yield connection

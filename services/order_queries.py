@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from db.statements import table_of
@@ -31,13 +31,18 @@ def visible_order(session: Session, viewer: Viewer, order_id: str) -> Order | No
     return session.scalars(orders_of(viewer, select(Order).where(Order.id == order_id))).first()
 
 
-def visible_order_row(session: Session, viewer: Viewer, order_id: str) -> Row[Any] | None:
+def visible_order_row(
+    session: Session | Connection, viewer: Viewer, order_id: str
+) -> Row[Any] | None:
     """The order as `order_rows` reads it, if the viewer may see it."""
     return _visible(session, viewer, _ROW, {"order_id": order_id})
 
 
 def _visible(
-    session: Session, viewer: Viewer, reads: tuple[Select[Any], Select[Any]], by: dict[str, str]
+    session: Session | Connection,
+    viewer: Viewer,
+    reads: tuple[Select[Any], Select[Any]],
+    by: dict[str, str],
 ) -> Row[Any] | None:
     """The first row of a read built once: as an admin, or as a party to the order."""
     if viewer.is_admin:
@@ -59,7 +64,7 @@ def order_rows() -> Select[Any]:
 
 
 def list_orders(
-    session: Session,
+    session: Session | Connection,
     viewer: Viewer,
     role: str | None,
     status: str | None,
@@ -84,7 +89,7 @@ def list_orders(
     return page(session, query, column.created_at, column.id, limit, cursor, rows=True)
 
 
-def timeline(session: Session, order_id: str) -> list[dict[str, Any]]:
+def timeline(session: Session | Connection, order_id: str) -> list[dict[str, Any]]:
     """The timeline's lines as plain rows: read on every look at an order, never changed."""
     return [dict(row) for row in session.execute(_TIMELINE, {"order_id": order_id}).mappings()]
 
@@ -114,7 +119,9 @@ _TIMELINE = (
 )
 
 
-def visible_payment(session: Session, viewer: Viewer, payment_id: str) -> Row[Any] | None:
+def visible_payment(
+    session: Session | Connection, viewer: Viewer, payment_id: str
+) -> Row[Any] | None:
     """The payment's columns, if the viewer may see its order."""
     return _visible(session, viewer, _PAYMENT, {"payment_id": payment_id})
 

@@ -5,7 +5,7 @@ import binascii
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Select, and_, or_
+from sqlalchemy import Column, Connection, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 T = TypeVar("T")
@@ -32,7 +32,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def page(
-    session: Session,
+    session: Session | Connection,
     query: Select[Any],
     created_at: InstrumentedAttribute[Any] | Column[Any],
     row_id: InstrumentedAttribute[Any] | Column[Any],

@@ -3,9 +3,10 @@
 from typing import Literal
 
 from fastapi import Response
+from sqlalchemy import Connection
 
 from api import order_create, order_edits, order_steps_flow
-from api.db import reading
+from api.db import reading_rows
 from api.deps import ClientDep, KeyedDep, PrincipalDep, SettingsDep, ViewerDep
 from api.order_reads import load_detail
 from api.params import Cursor, Limit
@@ -34,11 +35,13 @@ async def list_orders(
     status: Literal["pending", "confirmed", "shipped", "delivered", "cancelled", "refunded"]
     | None = None,
 ) -> dict[str, object]:
-    def read(session):  # type: ignore[no-untyped-def]
-        rows, next_cursor = order_queries.list_orders(session, viewer, role, status, limit, cursor)
+    def read(connection: Connection) -> dict[str, object]:
+        rows, next_cursor = order_queries.list_orders(
+            connection, viewer, role, status, limit, cursor
+        )
         return {"items": [order_out(row) for row in rows], "next_cursor": next_cursor}
 
-    return await reading(settings.database_url, read)
+    return await reading_rows(settings.database_url, read)
 
 
 @router.get("/api/orders/{order_id}/", response_model=OrderDetail)

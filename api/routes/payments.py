@@ -17,7 +17,6 @@ router = SlashRouter(tags=["payments"])
 
 @router.post(
     "/api/payments/",
-    dependencies=[PaymentAttemptLimit],
     status_code=201,
     response_model=PaymentOut,
     response_model_exclude_none=False,
