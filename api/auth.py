@@ -64,11 +64,11 @@ def decode_token(token: str, secret: str) -> Principal:
 
 # Tokens verified, with the time they expire at (a Unix timestamp); once past it, a token is
 # verified again, and so refused as expired with PyJWT's own check.
-_VERIFIED: dict[tuple[str, str], tuple[Principal, float]] = {}
+_VERIFIED: dict[tuple[str, str], tuple[Principal, int]] = {}
 _VERIFIED_MAX = 4096
 
 
-def _verify(token: str, secret: str) -> tuple[Principal, float]:
+def _verify(token: str, secret: str) -> tuple[Principal, int]:
     try:
         # The algorithm list is fixed: `alg: none` and RS/HS confusion are refused by PyJWT.
         claims = jwt.decode(
@@ -91,7 +91,8 @@ def _verify(token: str, secret: str) -> tuple[Principal, float]:
     if set(roles) - ROLES:
         raise InvalidToken("bad_claims")
     principal = Principal(sub, frozenset(roles), usable(claims.get("email")))
-    return principal, float(claims["exp"])
+    # As PyJWT reads it: whole seconds (a fractional or huge `exp` is neither early nor a 500).
+    return principal, int(claims["exp"])
 
 
 def issue_token(

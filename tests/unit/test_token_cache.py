@@ -4,6 +4,7 @@ verified again (and so refused as expired), and a token is never served for anot
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jwt
 import pytest
 
 from api import auth
@@ -52,6 +53,33 @@ def test_past_its_expiry_a_token_is_verified_again(
     monkeypatch.setattr(auth, "datetime", Later)
     decode_token(token, SECRET)
     assert verify.calls == 2
+
+
+def test_a_fractional_exp_ends_where_pyjwt_ends_it(
+    verify: Counted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PyJWT reads `exp` in whole seconds: a token of exp = T + 0.9 is expired from T on."""
+    exp = int(datetime.now(UTC).timestamp()) + 600
+    claims = {"sub": "ada", "roles": ["buyer"], "aud": auth.AUDIENCE, "exp": exp + 0.9}
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    decode_token(token, SECRET)
+
+    class AtExp(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> "AtExp":
+            return cls.fromtimestamp(exp + 0.5, tz)
+
+    monkeypatch.setattr(auth, "datetime", AtExp)
+    decode_token(token, SECRET)
+    assert verify.calls == 2
+
+
+def test_a_huge_exp_is_a_principal_not_an_error(verify: Counted) -> None:
+    claims = {"sub": "ada", "roles": ["buyer"], "aud": auth.AUDIENCE, "exp": 10**400}
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    assert decode_token(token, SECRET).user_id == "ada"
+    assert decode_token(token, SECRET).user_id == "ada"
+    assert verify.calls == 1
 
 
 def test_a_cached_token_is_not_taken_under_another_secret(verify: Counted) -> None:
