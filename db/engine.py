@@ -10,10 +10,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.sqlite_writers import WAIT_S, QueuedWriterConnection
 
-
-def _prepare_sqlite(engine: Engine, read_only: bool) -> None:
+def _prepare_sqlite(engine: Engine, begin: str) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own BEGIN is deferred; a deferred writer that meets another writer fails
@@ -22,17 +20,13 @@ def _prepare_sqlite(engine: Engine, read_only: bool) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(WAIT_S * 1000)}")
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        if read_only:
-            # Readers take no lock up front: under WAL they never wait for the writer.
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.connection.dbapi_connection.begin_writing("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
 
 @lru_cache(maxsize=16)
@@ -44,15 +38,9 @@ def get_engine(url: str, read_only: bool = False) -> Engine:
         return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        url,
-        connect_args={
-            "check_same_thread": False,
-            "timeout": WAIT_S,
-            "factory": QueuedWriterConnection,
-        },
-    )
-    _prepare_sqlite(engine, read_only)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    # Readers take no lock up front: under WAL they never wait for the writer.
+    _prepare_sqlite(engine, "BEGIN" if read_only else "BEGIN IMMEDIATE")
     return engine
 
 
