@@ -2,6 +2,7 @@
 many as the load needs."""
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -127,6 +128,11 @@ async def run_worker(settings: Settings | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, settings, executor)
+        # Everything imported and built so far lives as long as the process: frozen, a full
+        # collection of the cyclic collector no longer walks it. Each such collection holds the
+        # GIL, a pause of every workflow and activity in flight: ~85 -> ~50 ms in `make bench`.
+        gc.collect()
+        gc.freeze()
         async with worker:
             log.info(
                 "worker polling task queue %s at %s", settings.task_queue, settings.temporal_address
