@@ -14,7 +14,7 @@ import typer
 import uvicorn
 import uvloop
 
-from config import get_settings
+from config import get_settings, settle_collector
 
 # Flags for every dev server we start (make run, tests, bench). The default SQLite pragmas measured
 # 3.3x slower here; the transfer-queue poll limit (20/s) added ~30 ms after each activity.
@@ -36,8 +36,10 @@ def api() -> None:
     from api.app import create_app
 
     settings = get_settings()
+    served = create_app(settings)
+    settle_collector()  # here, not in the app's lifespan: the tests run that app in-process
     uvicorn.run(
-        create_app(settings),
+        served,
         host=settings.api_host,
         port=settings.api_port,
         log_level="info",

@@ -2,7 +2,6 @@
 many as the load needs."""
 
 import asyncio
-import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from activities.outbox import Dispatcher, OutboxActivities
 from activities.refunds import RefundActivities
 from activities.wallets import PayoutRailActivities, WalletActivities
 from activities.webhooks import WebhookActivities
-from config import Settings, get_settings
+from config import Settings, get_settings, settle_collector
 from db.migrate import upgrade
 from services.gateways import build_gateway
 from services.payout_rails import build_payout_rail
@@ -128,11 +127,7 @@ async def run_worker(settings: Settings | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, settings, executor)
-        # Everything imported and built so far lives as long as the process: frozen, a full
-        # collection of the cyclic collector no longer walks it. Each such collection holds the
-        # GIL, a pause of every workflow and activity in flight: ~85 -> ~50 ms in `make bench`.
-        gc.collect()
-        gc.freeze()
+        settle_collector()
         async with worker:
             log.info(
                 "worker polling task queue %s at %s", settings.task_queue, settings.temporal_address
