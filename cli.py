@@ -27,6 +27,9 @@ DEV_SERVER_TUNING = (
     "history.transferProcessorMaxPollRPS=1000",
 )
 
+# Allocations between the API's young garbage collections (config.settle_collector).
+API_YOUNG_COLLECTION_EVERY = 50_000
+
 app = typer.Typer(help="order-engine: orders and payments on Temporal.", no_args_is_help=True)
 
 
@@ -37,7 +40,8 @@ def api() -> None:
 
     settings = get_settings()
     served = create_app(settings)
-    settle_collector()  # here, not in the app's lifespan: the tests run that app in-process
+    # Here, not in the app's lifespan: the tests run that app in-process.
+    settle_collector(young_every=API_YOUNG_COLLECTION_EVERY)
     uvicorn.run(
         served,
         host=settings.api_host,

@@ -1,32 +1,53 @@
-"""The collector's tuning of the servers (config.settle_collector), run in a process of its own:
-it changes the interpreter's global state."""
+"""The collector's tuning of the servers (config.settle_collector), each run in a process of
+its own: it changes the interpreter's global state."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PROBE = """
-import gc, json
+import gc, json, sys
 from config import settle_collector
 before = gc.get_freeze_count()
-settle_collector()
+default = gc.get_threshold()
+settle_collector(**json.loads(sys.argv[1]))
 frozen, threshold = gc.get_freeze_count(), gc.get_threshold()
-print(json.dumps({"before": before, "frozen": frozen, "threshold": threshold}))
+print(json.dumps({"before": before, "frozen": frozen, "default": default, "after": threshold}))
 """
 
 
-def test_the_startup_heap_is_frozen_and_young_collections_are_rarer() -> None:
+def _settled(arguments: dict[str, int]) -> dict[str, list[int] | int]:
     done = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", PROBE, json.dumps(arguments)],
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
         cwd=Path(__file__).resolve().parents[2],
     )
-    seen = json.loads(done.stdout)
+    seen: dict[str, list[int] | int] = json.loads(done.stdout)
+    return seen
+
+
+@pytest.mark.parametrize("arguments", [{}, {"young_every": 50_000}])
+def test_the_startup_heap_is_frozen(arguments: dict[str, int]) -> None:
+    seen = _settled(arguments)
     assert seen["before"] == 0
     # Every module config imported (pydantic, pydantic-settings) is out of the collector's way.
-    assert seen["frozen"] > 10_000
-    assert seen["threshold"] == [50_000, 20, 10]
+    frozen = seen["frozen"]
+    assert isinstance(frozen, int) and frozen > 10_000
+
+
+def test_the_worker_keeps_pythons_young_collections() -> None:
+    seen = _settled({})
+    assert seen["after"] == seen["default"]
+
+
+def test_the_api_collects_its_young_objects_less_often() -> None:
+    seen = _settled({"young_every": 50_000})
+    default, after = seen["default"], seen["after"]
+    assert isinstance(default, list) and isinstance(after, list)
+    assert after == [50_000, *default[1:]]
