@@ -144,16 +144,17 @@ def get_settings() -> Settings:
 
 def settle_collector(young_every: int | None = None) -> None:
     """The cyclic garbage collector tuned for a long-running server process, once it has
-    imported and built what it serves with. Everything alive then lives as long as the
-    process: frozen, no full collection walks it again. A full collection holds the GIL, every
-    request or step in flight waiting: in `make bench` the worker's took ~85 ms, ~50 frozen.
+    imported and built what it serves with. Nearly all that is alive then lives as long as the
+    process: frozen, no full collection walks it again (a frozen cycle that dies later is not
+    freed: a bounded loss, once). A full collection holds the GIL, every request or step in
+    flight waiting: in `make bench` the worker's took ~85 ms, ~50 ms frozen.
 
-    `young_every`: allocations between young collections (None: Python's 700). The API's
-    requests make short-lived objects that reference counting frees: every 50,000, its
-    collector's time per `make bench` run fell from ~0.3 to ~0.09 s and its full collections
-    from three or four to none. The worker keeps Python's: a workflow evicted from its cache
-    is cycles that only a full collection frees, and full collections follow young ones
-    (10,000 open orders: worker RSS 465 MiB with 700, 1,288 MiB with 50,000).
+    `young_every`: allocations between young collections (None: left as it is, Python's 700).
+    The API's requests make short-lived objects that reference counting frees: every 50,000,
+    its collector's time per `make bench` run fell from ~0.3 to ~0.09 s and its full
+    collections from three or four per run to none. The worker keeps Python's: a workflow
+    evicted from its cache is cycles that only a full collection frees, and full collections
+    follow young ones (10,000 open orders: worker RSS 465-468 MiB with 700, 1,288 with 50,000).
     """
     gc.collect()
     gc.freeze()

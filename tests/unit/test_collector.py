@@ -51,3 +51,16 @@ def test_the_api_collects_its_young_objects_less_often() -> None:
     default, after = seen["default"], seen["after"]
     assert isinstance(default, list) and isinstance(after, list)
     assert after == [50_000, *default[1:]]
+
+
+def test_order_engine_api_settles_the_collector_before_serving(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import cli
+
+    happened: list[tuple[str, object]] = []
+    monkeypatch.setattr(cli, "settle_collector", lambda **given: happened.append(("settle", given)))
+    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **_: happened.append(("serve", app)))
+    cli.api()
+    assert [what for what, _ in happened] == ["settle", "serve"]
+    assert happened[0][1] == {"young_every": 50_000}
