@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from domain.contracts import Address
-from domain.money import MAX_AMOUNT, quantize
+from domain.money import MAX_AMOUNT, as_text, quantize
 
 # Plain ASCII digits, an optional minus and at most two places: no exponents, underscores,
 # plus signs, other scripts' digits or surrounding junk, all of which Decimal() would take.
@@ -54,7 +54,7 @@ def _money_in(sign: str) -> WithJsonSchema:
 Money = Annotated[
     Decimal,
     BeforeValidator(_parse_money),
-    PlainSerializer(lambda amount: f"{quantize(amount):.2f}", return_type=str),
+    PlainSerializer(as_text, return_type=str),
     _money_in("-?"),
     WithJsonSchema(_MONEY_OUT, mode="serialization"),
 ]

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, Dialect, Numeric
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from domain.money import quantize, to_minor_units
+from domain.money import from_minor_units, quantize, to_minor_units
 
 
 class Money(TypeDecorator[Decimal]):
@@ -33,7 +33,7 @@ class Money(TypeDecorator[Decimal]):
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return quantize(Decimal(int(value)) / 100)
+            return from_minor_units(int(value))
         return quantize(value)
 
 

@@ -11,5 +11,15 @@ def quantize(amount: Decimal | int | str) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def as_text(amount: Decimal) -> str:
+    """The contract's form of an amount: exactly two places ("1499.00"), never an exponent."""
+    return str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def from_minor_units(cents: int) -> Decimal:
+    """Exact: a shift of the exponent, no division and no rounding."""
+    return Decimal(cents).scaleb(-2)
+
+
 def to_minor_units(amount: Decimal) -> int:
     return int(quantize(amount) * 100)

@@ -1,8 +1,10 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from domain.money import CENT, quantize, to_minor_units
+from domain.money import CENT, MAX_AMOUNT, as_text, from_minor_units, quantize, to_minor_units
 
 
 @pytest.mark.parametrize(
@@ -39,3 +41,30 @@ def test_to_minor_units(amount: Decimal, cents: int) -> None:
     result = to_minor_units(amount)
     assert result == cents
     assert isinstance(result, int)
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (Decimal("1499"), "1499.00"),
+        (Decimal("1E+3"), "1000.00"),
+        (Decimal("0"), "0.00"),
+        (Decimal("0.005"), "0.01"),
+        (Decimal("-12.345"), "-12.35"),
+        (Decimal("99999999.99"), "99999999.99"),
+    ],
+)
+def test_as_text_has_two_places_and_no_exponent(amount: Decimal, text: str) -> None:
+    assert as_text(amount) == text
+
+
+CENTS = st.integers(min_value=-int(MAX_AMOUNT * 100), max_value=int(MAX_AMOUNT * 100))
+
+
+@given(CENTS)
+def test_minor_units_round_trip_exactly(cents: int) -> None:
+    amount = from_minor_units(cents)
+    assert amount == Decimal(cents) / 100
+    assert amount.as_tuple().exponent == -2
+    assert to_minor_units(amount) == cents
+    assert as_text(amount) == f"{Decimal(cents) / 100:.2f}"
