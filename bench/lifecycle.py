@@ -6,7 +6,9 @@ One run starts a file-backed Temporal dev server, the worker and the API as sepa
 drives N purchases (order, card payment, ship, deliver, then the escrow hold and the payout that
 end the workflow) at concurrency C over HTTP, then the same number of BareWorkflow lifecycles
 (same activities, updates and timers, activities that do nothing) on the same server, and writes
-the figures to bench/results/lifecycle.json (or --out).
+the figures to bench/results/lifecycle.json (or --out). On SQLite it then runs bench/steps.py
+with the stack stopped and prints the worker's floor: the bare twin's worker CPU per order plus
+our database steps run one after another, a lower bound of what our worker can cost here.
 """
 
 import argparse
@@ -28,7 +30,7 @@ import httpx
 from temporalio.client import Client
 
 from api.auth import issue_token
-from bench import bare_worker
+from bench import bare_worker, steps
 from bench.breakdown import history_steps, sample
 from bench.drive import (
     BarePurchase,
@@ -49,6 +51,8 @@ from workflows.client import connect
 
 Driver = Callable[[Timings], Callable[[str], Awaitable[None]]]
 RESULTS = Path(__file__).resolve().parent / "results" / "lifecycle.json"
+# The worker's floor (bench/report.py): bench.steps' purchases, a few seconds of CPU.
+FLOOR_ORDERS, FLOOR_WARMUP = 200, 20
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -174,6 +178,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         api_rss = stack_of.enter_context(PeakRss(stack.api_pid))
         real, bare = asyncio.run(both_phases(stack, args))
     info.worker_rss_mib, info.api_rss_mib = worker_rss.peak_mib, api_rss.peak_mib
+    if args.database == "sqlite":
+        # With the stack stopped: the steps alone on the machine, as `python -m bench.steps`.
+        per_step = steps.measure(FLOOR_ORDERS, FLOOR_WARMUP)
+        info.db_steps_ms = sum(ms for ms, _ in per_step.values())
     return figures(real, bare, info)
 
 

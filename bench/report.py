@@ -77,6 +77,8 @@ class RunInfo:
     escrow_hold_s: float
     worker_rss_mib: float = 0.0
     api_rss_mib: float = 0.0
+    # bench/steps.py's CPU per order on SQLite, measured after the stack stopped (None: not run)
+    db_steps_ms: float | None = None
 
 
 def figures(real: Phase, bare: Phase, info: RunInfo) -> dict[str, Any]:
@@ -104,8 +106,24 @@ def figures(real: Phase, bare: Phase, info: RunInfo) -> dict[str, Any]:
         "worker_peak_rss_mib": round(info.worker_rss_mib, 1),
         "api_peak_rss_mib": round(info.api_rss_mib, 1),
         "targets": targets(real_fig, bare_fig, ratio),
+        "worker_floor_ms_per_order": floor(bare_fig, info.db_steps_ms),
         "real": real_fig,
         "bare": bare_fig,
+    }
+
+
+def floor(bare: dict[str, Any], db_steps_ms: float | None) -> dict[str, float] | None:
+    """A lower bound of our worker's CPU per order on this machine: the bare twin's worker
+    (the SDK's work for a smaller workflow) plus our database steps run one after another
+    (no contention). What the worker's absolute limit leaves for everything else is the
+    limit minus this."""
+    if db_steps_ms is None:
+        return None
+    bare_worker = float(bare["cpu_ms_per_order"]["worker"])
+    return {
+        "bare_worker": bare_worker,
+        "db_steps": round(db_steps_ms, 1),
+        "sum": round(bare_worker + db_steps_ms, 1),
     }
 
 
@@ -189,6 +207,13 @@ def resource_rows(result: dict[str, Any]) -> list[str]:
     rows.append(
         f"{'CPU busy % (all CPUs)':28}{real['cpu_busy_pct']:>16.1f}{bare['cpu_busy_pct']:>16.1f}"
     )
+    found = result.get("worker_floor_ms_per_order")
+    if found:
+        rows.append(
+            f"{'worker floor ms/order':28}{found['sum']:>16.1f}"
+            f"  (bare worker {found['bare_worker']:.1f} + our DB steps serially"
+            f" {found['db_steps']:.1f}, bench.steps)"
+        )
     rows.append(f"{'worker peak RSS MiB':28}{result['worker_peak_rss_mib']:>16.1f}")
     rows.append(f"{'api peak RSS MiB':28}{result['api_peak_rss_mib']:>16.1f}")
     return rows

@@ -161,6 +161,14 @@ def run(
     }
 
 
+def measure(
+    orders: int, warmup: int, profiler: cProfile.Profile | None = None
+) -> dict[str, tuple[float, float]]:
+    """`run` on a fresh SQLite file of its own."""
+    with tempfile.TemporaryDirectory() as directory:
+        return run(f"sqlite:///{directory}/steps.db", orders, warmup, profiler)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=300)
@@ -168,9 +176,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print the top cProfile entries")
     args = parser.parse_args()
     profiler = cProfile.Profile() if args.profile else None
-    with tempfile.TemporaryDirectory() as directory:
-        url = f"sqlite:///{directory}/steps.db"
-        per_order = run(url, args.orders, args.warmup, profiler)
+    per_order = measure(args.orders, args.warmup, profiler)
     print(f"{'step':32}{'CPU ms':>8}{'SQL':>6}")
     for name, (ms, sql) in per_order.items():
         print(f"{name:32}{ms:8.2f}{sql:6.1f}")
