@@ -8,13 +8,16 @@ end the workflow) at concurrency C over HTTP, then the same number of BareWorkfl
 (same activities, updates and timers, activities that do nothing) on the same server, and writes
 the figures to bench/results/lifecycle.json (or --out). On SQLite it then runs bench/steps.py
 with the stack stopped and prints the worker's floor: the bare twin's worker CPU per order plus
-our database steps run one after another, a lower bound of what our worker can cost here.
+our database steps run one after another, a lower bound of what our worker can cost here with
+the workflow's current shape and database code.
 """
 
 import argparse
 import asyncio
+import json
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -30,7 +33,7 @@ import httpx
 from temporalio.client import Client
 
 from api.auth import issue_token
-from bench import bare_worker, steps
+from bench import bare_worker
 from bench.breakdown import history_steps, sample
 from bench.drive import (
     BarePurchase,
@@ -51,8 +54,7 @@ from workflows.client import connect
 
 Driver = Callable[[Timings], Callable[[str], Awaitable[None]]]
 RESULTS = Path(__file__).resolve().parent / "results" / "lifecycle.json"
-# The worker's floor (bench/report.py): bench.steps' purchases, a few seconds of CPU.
-FLOOR_ORDERS, FLOOR_WARMUP = 200, 20
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -84,6 +86,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="sqlite",
         help="the read model: a SQLite file, or a fresh database on 127.0.0.1:5432",
     )
+    parser.add_argument(
+        "--floor-orders",
+        type=int,
+        default=200,
+        help="purchases of bench.steps for the worker's floor, after the run (0: none; SQLite)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--profile",
@@ -93,8 +101,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="py-spy the worker and the API during the real phase's timed part into DIR",
     )
     args = parser.parse_args(argv)
-    if args.orders < 1 or args.concurrency < 1:
-        parser.error("--orders and --concurrency must be at least 1")
+    if args.orders < 1 or args.concurrency < 1 or args.floor_orders < 0:
+        parser.error("--orders and --concurrency must be at least 1, --floor-orders at least 0")
     if args.warmup is None:
         args.warmup = args.concurrency
     return args
@@ -178,11 +186,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         api_rss = stack_of.enter_context(PeakRss(stack.api_pid))
         real, bare = asyncio.run(both_phases(stack, args))
     info.worker_rss_mib, info.api_rss_mib = worker_rss.peak_mib, api_rss.peak_mib
-    if args.database == "sqlite":
-        # With the stack stopped: the steps alone on the machine, as `python -m bench.steps`.
-        per_step = steps.measure(FLOOR_ORDERS, FLOOR_WARMUP)
-        info.db_steps_ms = sum(ms for ms, _ in per_step.values())
+    if args.database == "sqlite" and args.floor_orders:
+        info.db_steps_ms = db_steps_ms(args.floor_orders)
     return figures(real, bare, info)
+
+
+def db_steps_ms(orders: int) -> float:
+    """bench.steps' CPU per order, in a process of its own (not this one's heap, grown by the
+    run) and with the stack stopped: the steps alone on the machine."""
+    command = [sys.executable, "-m", "bench.steps", "--orders", str(orders)]
+    command += ["--warmup", str(max(1, orders // 10)), "--json"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(json.loads(done.stdout)["cpu_ms_per_order"])
 
 
 def print_profiles(folder: Path) -> None:

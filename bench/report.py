@@ -113,10 +113,10 @@ def figures(real: Phase, bare: Phase, info: RunInfo) -> dict[str, Any]:
 
 
 def floor(bare: dict[str, Any], db_steps_ms: float | None) -> dict[str, float] | None:
-    """A lower bound of our worker's CPU per order on this machine: the bare twin's worker
-    (the SDK's work for a smaller workflow) plus our database steps run one after another
-    (no contention). What the worker's absolute limit leaves for everything else is the
-    limit minus this."""
+    """A lower bound of our worker's CPU per order on this machine, for the workflow's current
+    shape and database code: the bare twin's worker (the SDK's work for a workflow of our
+    steps, updates and timers with a smaller class and payloads) plus our database steps run
+    one after another (no contention)."""
     if db_steps_ms is None:
         return None
     bare_worker = float(bare["cpu_ms_per_order"]["worker"])

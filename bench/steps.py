@@ -2,7 +2,7 @@
 called one after another on a fresh SQLite file, as `OrderWorkflow` calls them for a card
 purchase (admit, begin the attempt, complete the payment, ship, deliver, pay out).
 
-    .venv/bin/python -m bench.steps [--orders N] [--profile]
+    .venv/bin/python -m bench.steps [--orders N] [--profile] [--json]
 
 Prints the CPU milliseconds of each step per order (this thread's CPU time), so that a cut in
 services/ can be measured in seconds instead of a whole `make bench`.
@@ -10,6 +10,7 @@ services/ can be measured in seconds instead of a whole `make bench`.
 
 import argparse
 import cProfile
+import json
 import pstats
 import tempfile
 import time
@@ -174,9 +175,14 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--profile", action="store_true", help="print the top cProfile entries")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON only")
     args = parser.parse_args()
     profiler = cProfile.Profile() if args.profile else None
     per_order = measure(args.orders, args.warmup, profiler)
+    if args.json:
+        total = sum(ms for ms, _ in per_order.values())
+        print(json.dumps({"cpu_ms_per_order": round(total, 2), "steps": per_order}))
+        return
     print(f"{'step':32}{'CPU ms':>8}{'SQL':>6}")
     for name, (ms, sql) in per_order.items():
         print(f"{name:32}{ms:8.2f}{sql:6.1f}")
