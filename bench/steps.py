@@ -162,14 +162,6 @@ def run(
     }
 
 
-def measure(
-    orders: int, warmup: int, profiler: cProfile.Profile | None = None
-) -> dict[str, tuple[float, float]]:
-    """`run` on a fresh SQLite file of its own."""
-    with tempfile.TemporaryDirectory() as directory:
-        return run(f"sqlite:///{directory}/steps.db", orders, warmup, profiler)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=300)
@@ -178,7 +170,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON only")
     args = parser.parse_args()
     profiler = cProfile.Profile() if args.profile else None
-    per_order = measure(args.orders, args.warmup, profiler)
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite:///{directory}/steps.db"
+        per_order = run(url, args.orders, args.warmup, profiler)
     if args.json:
         total = sum(ms for ms, _ in per_order.values())
         print(json.dumps({"cpu_ms_per_order": round(total, 2), "steps": per_order}))
